@@ -1,0 +1,56 @@
+package drm
+
+import (
+	"net/url"
+
+	"github.com/speke-go/keyprovider/internal/uuid"
+)
+
+// ClearKeyAES128SystemID is the DASH-IF system ID for HLS Clear Key
+// encryption in CBC mode, as MediaPackage v2 sends it.
+var ClearKeyAES128SystemID = uuid.MustParse("3ea8778f-7742-4bf9-b18b-e834b2acbd47")
+
+// ClearKeyAES128 signals HLS AES-128 (whole-segment AES-CBC): the key tag
+// points at this service's key URL, which returns the raw 16-byte key.
+type ClearKeyAES128 struct {
+	// BaseURL is the public base URL of this service.
+	BaseURL string
+}
+
+// ID implements System.
+func (*ClearKeyAES128) ID() uuid.UUID { return ClearKeyAES128SystemID }
+
+// Name implements System.
+func (*ClearKeyAES128) Name() string { return "Clear Key AES-128 (HLS)" }
+
+// Supports implements System: MediaPackage maps TS AES-128 to cbc1.
+func (*ClearKeyAES128) Supports(s Scheme) bool { return s == CBC1 }
+
+// NeedsIV implements System: the encryptor takes the segment IV from
+// ContentKey@explicitIV.
+func (*ClearKeyAES128) NeedsIV() bool { return true }
+
+// KeyURL returns the URL players fetch the raw key from.
+func (c *ClearKeyAES128) KeyURL(contentID string, kid uuid.UUID) string {
+	return c.BaseURL + "/client/" + url.PathEscape(contentID) + "/" + kid.String()
+}
+
+// Signal implements System. The tag follows the MediaPackage v2 guide:
+// METHOD, URI, KEYFORMAT "identity", KEYFORMATVERSIONS "1"; no SCHEME and no
+// IV attribute (the packager writes the IV it encrypts with).
+func (c *ClearKeyAES128) Signal(in Input) (Signaling, error) {
+	switch {
+	case in.Want.PSSH:
+		return Signaling{}, &UnsupportedChildError{Child: ChildPSSH}
+	case in.Want.ContentProtectionData:
+		return Signaling{}, &UnsupportedChildError{Child: ChildCPD}
+	case in.Want.SmoothStreaming:
+		return Signaling{}, &UnsupportedChildError{Child: ChildSmoothStreaming}
+	}
+	var out Signaling
+	if in.Want.HLS {
+		out.HLSAttributes = `METHOD=AES-128,URI="` + c.KeyURL(in.ContentID, in.KID) +
+			`",KEYFORMAT="identity",KEYFORMATVERSIONS="1"`
+	}
+	return out, nil
+}

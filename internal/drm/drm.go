@@ -1,0 +1,154 @@
+// Package drm builds the DRM signaling a SPEKE response carries for each
+// DRMSystem: pssh boxes, DASH ContentProtectionData, HLS key tags and the
+// Smooth Streaming protection header.
+//
+// Each DRM system is one file implementing System and one line in
+// NewRegistry. Systems are pure functions of their Input and their
+// configuration: they never fetch keys and never do I/O, so the same
+// request always yields byte-identical signaling.
+package drm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
+)
+
+// Scheme is a Common Encryption protection scheme (ISO/IEC 23001-7).
+type Scheme string
+
+// The four CENC schemes SPEKE v2 allows in ContentKey@commonEncryptionScheme.
+const (
+	CENC Scheme = "cenc" // AES-CTR, full sample
+	CBC1 Scheme = "cbc1" // AES-CBC, full sample
+	CENS Scheme = "cens" // AES-CTR, pattern
+	CBCS Scheme = "cbcs" // AES-CBC, pattern, constant IV
+)
+
+// Want lists the DRMSystem children a request asked for. Only these are
+// filled, and all of them are.
+type Want struct {
+	PSSH                  bool
+	ContentProtectionData bool
+	HLS                   bool // HLSSignalingData (media and master)
+	SmoothStreaming       bool
+}
+
+// Input is everything a System may use to build signaling for one KID.
+type Input struct {
+	ContentID string
+	KID       uuid.UUID
+	Key       keys.Key
+	// IV is the request's ContentKey@explicitIV, or a derived IV when the
+	// request had none. Always set.
+	IV     keys.IV
+	Scheme Scheme
+	Want   Want
+}
+
+// Signaling is what a System produced. A field is set only if it was
+// wanted and the system has such a form.
+type Signaling struct {
+	// PSSH is the whole ISO BMFF pssh box.
+	PSSH []byte
+	// ContentProtectionData is a standalone UTF-8 XML fragment for the DASH
+	// ContentProtection element.
+	ContentProtectionData []byte
+	// HLSAttributes is the attribute list of the HLS key tag. The media tag
+	// is "#EXT-X-KEY:" + HLSAttributes and the master tag
+	// "#EXT-X-SESSION-KEY:" + HLSAttributes, so both always carry identical
+	// attributes.
+	HLSAttributes string
+	// SmoothStreaming is the text of the MSS ProtectionHeader.
+	SmoothStreaming string
+}
+
+// System is one DRM system.
+type System interface {
+	// ID is the DASH-IF system ID.
+	ID() uuid.UUID
+	// Name is a human-readable name for logs.
+	Name() string
+	// Supports reports whether content encrypted with scheme can be
+	// signaled for this system.
+	Supports(Scheme) bool
+	// NeedsIV reports whether the encryptor needs an IV from the key
+	// provider for this system; the response then carries
+	// ContentKey@explicitIV when the request had none.
+	NeedsIV() bool
+	// Signal builds the wanted children. It returns an error wrapping
+	// ErrUnsupportedChild when a wanted child has no form for this system.
+	Signal(Input) (Signaling, error)
+}
+
+// ErrUnsupportedChild means a request asked a DRM system for a child
+// element that the system has no form for (an HLS tag for DASH-only Clear
+// Key, say).
+var ErrUnsupportedChild = errors.New("drm: child element not supported by this DRM system")
+
+// UnsupportedChildError names the child a system cannot fill.
+type UnsupportedChildError struct{ Child string }
+
+func (e *UnsupportedChildError) Error() string {
+	return fmt.Sprintf("drm: %s not supported by this DRM system", e.Child)
+}
+
+// Unwrap returns ErrUnsupportedChild.
+func (e *UnsupportedChildError) Unwrap() error { return ErrUnsupportedChild }
+
+// Child element names used in UnsupportedChildError.
+const (
+	ChildPSSH            = "PSSH"
+	ChildCPD             = "ContentProtectionData"
+	ChildHLS             = "HLSSignalingData"
+	ChildSmoothStreaming = "SmoothStreamingProtectionHeaderData"
+)
+
+// Registry maps system IDs to systems.
+type Registry struct{ m map[uuid.UUID]System }
+
+// NewRegistry builds a registry from systems. A duplicate ID panics: it is a
+// programming error in the wiring.
+func NewRegistry(systems ...System) *Registry {
+	r := &Registry{m: make(map[uuid.UUID]System, len(systems))}
+	for _, s := range systems {
+		if _, dup := r.m[s.ID()]; dup {
+			panic("drm: duplicate system " + s.ID().String())
+		}
+		r.m[s.ID()] = s
+	}
+	return r
+}
+
+// Lookup returns the system for id.
+func (r *Registry) Lookup(id uuid.UUID) (System, bool) {
+	s, ok := r.m[id]
+	return s, ok
+}
+
+// Config carries the deployment settings the systems need.
+type Config struct {
+	// PublicBaseURL is the base of key URIs handed to players, without a
+	// trailing slash, e.g. "https://keys.example.com".
+	PublicBaseURL string
+	// ClearKeyLicenseURL is the W3C Clear Key license URL put in DASH
+	// signaling. Empty means PublicBaseURL + "/clearkey/license".
+	ClearKeyLicenseURL string
+}
+
+// NewDefaultRegistry returns every system this build supports.
+func NewDefaultRegistry(c Config) *Registry {
+	return NewRegistry(
+		&CommonPSSH{LicenseURL: c.clearKeyLicenseURL()},
+		&ClearKeyAES128{BaseURL: c.PublicBaseURL},
+	)
+}
+
+func (c Config) clearKeyLicenseURL() string {
+	if c.ClearKeyLicenseURL != "" {
+		return c.ClearKeyLicenseURL
+	}
+	return c.PublicBaseURL + "/clearkey/license"
+}

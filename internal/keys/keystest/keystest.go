@@ -1,0 +1,159 @@
+// Package keystest is the conformance suite for keys.Source: every
+// implementation runs the same tests against its real backing store.
+package keystest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
+)
+
+// Open returns a Source over the store under test. Run calls it more than
+// once; every Source it returns must share the same backing store (seed,
+// table, secret), as two Lambda instances or a restarted process would.
+type Open func(t *testing.T) keys.Source
+
+// Options tune the suite for a Source.
+type Options struct {
+	// PerContent is false for sources whose keys depend on the KID only
+	// (the PlayReady key-seed derivation); the suite then skips the check
+	// that different content IDs give different keys.
+	PerContent bool
+}
+
+// RandomKID returns a fresh random KID.
+func RandomKID() uuid.UUID {
+	var u uuid.UUID
+	_, _ = rand.Read(u[:])
+	return u
+}
+
+// RandomContentID returns a fresh content ID, so tests sharing a store do
+// not see each other's keys.
+func RandomContentID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("conformance_%x", b)
+}
+
+// Run runs the conformance suite.
+func Run(t *testing.T, open Open, opt Options) {
+	t.Run("BatchShapeAndDuplicates", func(t *testing.T) {
+		src := open(t)
+		a, b := RandomKID(), RandomKID()
+		ks, err := src.Keys(context.Background(), RandomContentID(), []uuid.UUID{a, b, a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ks) != 3 {
+			t.Fatalf("got %d keys for 3 KIDs", len(ks))
+		}
+		if !ks[0].Equal(ks[2]) {
+			t.Error("the same KID twice in one batch got two keys")
+		}
+		if ks[0].Equal(ks[1]) {
+			t.Error("two KIDs got the same key")
+		}
+		for i, k := range ks {
+			if k.IsZero() {
+				t.Errorf("key %d is all zero", i)
+			}
+		}
+	})
+	t.Run("Empty", func(t *testing.T) {
+		ks, err := open(t).Keys(context.Background(), RandomContentID(), nil)
+		if err != nil || len(ks) != 0 {
+			t.Fatalf("Keys(nil) = %d keys, %v", len(ks), err)
+		}
+	})
+	t.Run("StableAcrossCallsAndInstances", func(t *testing.T) {
+		cid := RandomContentID()
+		kids := []uuid.UUID{RandomKID(), RandomKID(), RandomKID()}
+		first, err := open(t).Keys(context.Background(), cid, kids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Ask again for a superset in another order from a new instance.
+		extra := RandomKID()
+		again, err := open(t).Keys(context.Background(), cid, []uuid.UUID{kids[2], extra, kids[0], kids[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again[0].Equal(first[2]) || !again[2].Equal(first[0]) || !again[3].Equal(first[1]) {
+			t.Error("keys changed between calls or instances")
+		}
+	})
+	t.Run("ContentIDSeparation", func(t *testing.T) {
+		if !opt.PerContent {
+			t.Skip("keys of this source depend on the KID only")
+		}
+		src := open(t)
+		kid := RandomKID()
+		a, err := src.Keys(context.Background(), RandomContentID(), []uuid.UUID{kid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := src.Keys(context.Background(), RandomContentID(), []uuid.UUID{kid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a[0].Equal(b[0]) {
+			t.Error("one KID under two content IDs got the same key")
+		}
+	})
+	t.Run("ConcurrentFirstRequests", func(t *testing.T) {
+		const workers = 16
+		cid := RandomContentID()
+		kids := []uuid.UUID{RandomKID(), RandomKID()}
+		srcs := []keys.Source{open(t), open(t)}
+		results := make([][]keys.Key, workers)
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				results[i], errs[i] = srcs[i%2].Keys(context.Background(), cid, kids)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i := range workers {
+			if errs[i] != nil {
+				t.Fatalf("worker %d: %v", i, errs[i])
+			}
+			for j := range kids {
+				if !results[i][j].Equal(results[0][j]) {
+					t.Fatalf("worker %d got a different key for KID %d", i, j)
+				}
+			}
+		}
+	})
+	t.Run("CancelledContext", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ks, err := open(t).Keys(ctx, RandomContentID(), []uuid.UUID{RandomKID()})
+		if err == nil {
+			// A source may answer from memory without I/O; it must then
+			// still answer correctly.
+			if len(ks) != 1 || ks[0].IsZero() {
+				t.Fatalf("cancelled context: %d keys and no error", len(ks))
+			}
+			return
+		}
+		if ks != nil {
+			t.Error("error with non-nil keys")
+		}
+		if !errors.Is(err, keys.ErrUnavailable) {
+			t.Errorf("error %v does not wrap ErrUnavailable", err)
+		}
+	})
+}
