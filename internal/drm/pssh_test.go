@@ -161,3 +161,12 @@ func ExamplePSSHBox_Marshal() {
 	fmt.Println(len(box), base64.StdEncoding.EncodeToString(box))
 	// Output: 52 AAAANHBzc2gBAAAAEHfv7MCyTQKs4zweUuL7SwAAAAEQAAAAEAAQABAAEAAAAAABAAAAAA==
 }
+
+func mustUUID(t testing.TB, s string) uuid.UUID {
+	t.Helper()
+	u, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
