@@ -1,10 +1,13 @@
 package drm_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 func TestDefaultRegistry(t *testing.T) {
@@ -76,4 +79,44 @@ func TestConfigValidate(t *testing.T) {
 		}()
 		drm.NewDefaultRegistry(drm.Config{FairPlaySKDTemplate: "skd://"})
 	}()
+}
+
+// E1: EZDRM's one-KID cbcs response (livesim2 testdata) for Widevine,
+// PlayReady and FairPlay, reproduced from configuration alone.
+func TestEZDRMResponseE1(t *testing.T) {
+	r, err := drm.NewRegistryFromConfig(drm.Config{
+		WidevineProvider:    "ezdrm",
+		PlayReadyLAURL:      "https://playready.ezdrm.com/cency/preauth.aspx?pX=274FF4",
+		PlayReadyDSID:       "VlR7IdsIJEuRd06Laqs2jw==",
+		FairPlaySKDTemplate: "skd://{kid}:{iv_hex}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.NewKey(mustB64(t, "MTIzNDU2Nzg5YWJjZGVmCg=="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := keys.IV(mustB64(t, "ASNFZ4mrze8BI0VniavN7w=="))
+	in := drm.Input{ContentID: "livesim2-0001", KID: kidEZDRM, Key: key, IV: iv, Scheme: drm.CBCS}
+	signal := func(id uuid.UUID, w drm.Want) drm.Signaling {
+		s, _ := r.Lookup(id)
+		in.Want = w
+		out, err := s.Signal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := base64.StdEncoding.EncodeToString(signal(drm.WidevineSystemID, drm.Want{PSSH: true}).PSSH); got != "AAAAP3Bzc2gAAAAA7e+LqXnWSs6jyCfc1R0h7QAAAB8SEAEjRWeJq83vASNFZ4mrze8aBWV6ZHJtSPPGiZsG" {
+		t.Errorf("Widevine PSSH %s", got)
+	}
+	pr := signal(drm.PlayReadySystemID, drm.Want{PSSH: true, SmoothStreaming: true})
+	if got := base64.StdEncoding.EncodeToString(pr.PSSH); got != r3PSSH || pr.SmoothStreaming != r3PRO {
+		t.Errorf("PlayReady PSSH %s\nSmooth %s", got, pr.SmoothStreaming)
+	}
+	fp := signal(drm.FairPlaySystemID, drm.Want{PSSH: true, HLS: true})
+	if !strings.Contains(fp.HLSAttributes, `URI="skd://01234567-89ab-cdef-0123-456789abcdef:0123456789abcdef0123456789abcdef"`) || fp.PSSH != nil {
+		t.Errorf("FairPlay %+v", fp)
+	}
 }
