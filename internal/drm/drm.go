@@ -46,6 +46,10 @@ type Input struct {
 	IV     keys.IV
 	Scheme Scheme
 	Want   Want
+	// BaseURL is this service's public base URL for the request, without a
+	// trailing slash: configured, or derived from the API Gateway domain and
+	// stage. Systems that point players at this service build on it.
+	BaseURL string
 }
 
 // Signaling is what a System produced. A field is set only if it was
@@ -130,25 +134,15 @@ func (r *Registry) Lookup(id uuid.UUID) (System, bool) {
 
 // Config carries the deployment settings the systems need.
 type Config struct {
-	// PublicBaseURL is the base of key URIs handed to players, without a
-	// trailing slash, e.g. "https://keys.example.com".
-	PublicBaseURL string
 	// ClearKeyLicenseURL is the W3C Clear Key license URL put in DASH
-	// signaling. Empty means PublicBaseURL + "/clearkey/license".
+	// signaling. Empty means Input.BaseURL + "/clearkey/license".
 	ClearKeyLicenseURL string
 }
 
 // NewDefaultRegistry returns every system this build supports.
 func NewDefaultRegistry(c Config) *Registry {
 	return NewRegistry(
-		&CommonPSSH{LicenseURL: c.clearKeyLicenseURL()},
-		&ClearKeyAES128{BaseURL: c.PublicBaseURL},
+		&CommonPSSH{LicenseURL: c.ClearKeyLicenseURL},
+		&ClearKeyAES128{},
 	)
-}
-
-func (c Config) clearKeyLicenseURL() string {
-	if c.ClearKeyLicenseURL != "" {
-		return c.ClearKeyLicenseURL
-	}
-	return c.PublicBaseURL + "/clearkey/license"
 }
