@@ -1,6 +1,7 @@
 package cpix
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -14,7 +15,10 @@ func Parse(body []byte) (*Document, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, &SyntaxError{Reason: "body exceeds limit", kind: ErrTooLarge}
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	// A UTF-8 byte order mark is legal before the prolog; etree would keep
+	// it as text outside the root.
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, malformed("empty body", nil)
 	}
 	tree := etree.NewDocument()
