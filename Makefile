@@ -28,7 +28,9 @@ test-unit:
 
 ## fuzz-smoke: a short run of every fuzz target (longer runs by hand)
 fuzz-smoke:
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s ./internal/cpix
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s -fuzzminimizetime=3s ./internal/cpix
+	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=20s -fuzzminimizetime=3s ./internal/httpapi
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./internal/uuid
 
 ## bench: the handler benchmarks
 bench:

@@ -12,10 +12,7 @@ var ClearKeyAES128SystemID = uuid.MustParse("3ea8778f-7742-4bf9-b18b-e834b2acbd4
 
 // ClearKeyAES128 signals HLS AES-128 (whole-segment AES-CBC): the key tag
 // points at this service's key URL, which returns the raw 16-byte key.
-type ClearKeyAES128 struct {
-	// BaseURL is the public base URL of this service.
-	BaseURL string
-}
+type ClearKeyAES128 struct{}
 
 // ID implements System.
 func (*ClearKeyAES128) ID() uuid.UUID { return ClearKeyAES128SystemID }
@@ -30,15 +27,16 @@ func (*ClearKeyAES128) Supports(s Scheme) bool { return s == CBC1 }
 // ContentKey@explicitIV.
 func (*ClearKeyAES128) NeedsIV() bool { return true }
 
-// KeyURL returns the URL players fetch the raw key from.
-func (c *ClearKeyAES128) KeyURL(contentID string, kid uuid.UUID) string {
-	return c.BaseURL + "/client/" + url.PathEscape(contentID) + "/" + kid.String()
+// KeyURL returns the URL players fetch the raw key from. The content ID is
+// path-escaped, which also keeps quotes out of the quoted HLS attribute.
+func KeyURL(baseURL, contentID string, kid uuid.UUID) string {
+	return baseURL + "/client/" + url.PathEscape(contentID) + "/" + kid.String()
 }
 
 // Signal implements System. The tag follows the MediaPackage v2 guide:
 // METHOD, URI, KEYFORMAT "identity", KEYFORMATVERSIONS "1"; no SCHEME and no
 // IV attribute (the packager writes the IV it encrypts with).
-func (c *ClearKeyAES128) Signal(in Input) (Signaling, error) {
+func (*ClearKeyAES128) Signal(in Input) (Signaling, error) {
 	switch {
 	case in.Want.PSSH:
 		return Signaling{}, &UnsupportedChildError{Child: ChildPSSH}
@@ -49,7 +47,7 @@ func (c *ClearKeyAES128) Signal(in Input) (Signaling, error) {
 	}
 	var out Signaling
 	if in.Want.HLS {
-		out.HLSAttributes = `METHOD=AES-128,URI="` + c.KeyURL(in.ContentID, in.KID) +
+		out.HLSAttributes = `METHOD=AES-128,URI="` + KeyURL(in.BaseURL, in.ContentID, in.KID) +
 			`",KEYFORMAT="identity",KEYFORMATVERSIONS="1"`
 	}
 	return out, nil

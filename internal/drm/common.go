@@ -14,7 +14,8 @@ var CommonSystemID = uuid.MustParse("1077efec-c0b2-4d02-ace3-3c1e52e2fb4b")
 // the KID with no data (W3C cenc initData format §4), and
 // ContentProtectionData holding that box and the Clear Key license URL.
 type CommonPSSH struct {
-	// LicenseURL is the Clear Key license URL players POST to.
+	// LicenseURL is the Clear Key license URL players POST to; empty means
+	// Input.BaseURL + "/clearkey/license".
 	LicenseURL string
 }
 
@@ -51,11 +52,13 @@ func (c *CommonPSSH) Signal(in Input) (Signaling, error) {
 		b.WriteString(`<pssh xmlns="urn:mpeg:cenc:2013">`)
 		b.WriteString(base64.StdEncoding.EncodeToString(box))
 		b.WriteString(`</pssh>`)
-		if c.LicenseURL != "" {
-			b.WriteString(`<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">`)
-			b.WriteString(EscapeXMLText(c.LicenseURL))
-			b.WriteString(`</dashif:Laurl>`)
+		lic := c.LicenseURL
+		if lic == "" {
+			lic = in.BaseURL + "/clearkey/license"
 		}
+		b.WriteString(`<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">`)
+		b.WriteString(EscapeXMLText(lic))
+		b.WriteString(`</dashif:Laurl>`)
 		out.ContentProtectionData = []byte(b.String())
 	}
 	return out, nil

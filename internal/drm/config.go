@@ -58,8 +58,8 @@ func (c Config) systems() ([]System, error) {
 		return nil, fmt.Errorf("drm: FairPlaySKDTemplate: %w", err)
 	}
 	return []System{
-		&CommonPSSH{LicenseURL: c.clearKeyLicenseURL()},
-		&ClearKeyAES128{BaseURL: c.PublicBaseURL},
+		&CommonPSSH{LicenseURL: c.ClearKeyLicenseURL},
+		&ClearKeyAES128{},
 		&Widevine{Provider: c.WidevineProvider, IncludeContentID: c.WidevineContentID},
 		pr,
 		fp,

@@ -11,7 +11,7 @@ import (
 )
 
 func TestDefaultRegistry(t *testing.T) {
-	c := drm.Config{PublicBaseURL: "http://127.0.0.1:8080"}
+	c := drm.Config{}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("zero config: %v", err)
 	}

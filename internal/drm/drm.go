@@ -46,6 +46,10 @@ type Input struct {
 	IV     keys.IV
 	Scheme Scheme
 	Want   Want
+	// BaseURL is this service's public base URL for the request, without a
+	// trailing slash: configured, or derived from the API Gateway domain and
+	// stage. Systems that point players at this service build on it.
+	BaseURL string
 }
 
 // Signaling is what a System produced. A field is set only if it was
@@ -129,13 +133,10 @@ func (r *Registry) Lookup(id uuid.UUID) (System, bool) {
 }
 
 // Config carries the deployment settings the systems need. The zero value
-// (plus PublicBaseURL) is valid and is what `make run` uses.
+// is valid and is what `make run` uses.
 type Config struct {
-	// PublicBaseURL is the base of key URIs handed to players, without a
-	// trailing slash, e.g. "https://keys.example.com".
-	PublicBaseURL string
 	// ClearKeyLicenseURL is the W3C Clear Key license URL put in DASH
-	// signaling. Empty means PublicBaseURL + "/clearkey/license".
+	// signaling. Empty means Input.BaseURL + "/clearkey/license".
 	ClearKeyLicenseURL string
 
 	// WidevineProvider is written as WidevinePsshData.provider when not
@@ -167,11 +168,4 @@ func NewDefaultRegistry(c Config) *Registry {
 		panic(err)
 	}
 	return r
-}
-
-func (c Config) clearKeyLicenseURL() string {
-	if c.ClearKeyLicenseURL != "" {
-		return c.ClearKeyLicenseURL
-	}
-	return c.PublicBaseURL + "/clearkey/license"
 }

@@ -23,9 +23,9 @@ func registry(t testing.TB, c drm.Config) *drm.Registry {
 }
 
 var configs = map[string]drm.Config{
-	"defaults": {PublicBaseURL: "http://127.0.0.1:8080"},
+	"defaults": {},
 	"configured": {
-		PublicBaseURL: "https://keys.example.com", WidevineProvider: "widevine_test", WidevineContentID: true,
+		WidevineProvider: "widevine_test", WidevineContentID: true,
 		PlayReadyLAURL: "https://test.playready.microsoft.com/service/rightsmanager.asmx?cfg=(a:1)&b=2", PlayReadyLUIURL: "https://lui.example.com/",
 		PlayReadyDSID: "VlR7IdsIJEuRd06Laqs2jw==", FairPlaySKDTemplate: "skd://{json_b64}",
 	},

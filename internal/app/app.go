@@ -1,0 +1,38 @@
+// Package app wires the service together from its configuration: the key
+// source, the DRM registry, the SPEKE service and the HTTP handler. It is
+// the only package that knows every concrete type.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/speke-go/keyprovider/internal/config"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/httpapi"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/speke"
+)
+
+// New builds the handler for cfg.
+func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+	src, err := keySource(ctx, cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	reg := drm.NewDefaultRegistry(drm.Config{ClearKeyLicenseURL: cfg.ClearKeyLicenseURL})
+	return httpapi.New(speke.New(src, reg), httpapi.Options{
+		PublicBaseURL: cfg.PublicBaseURL,
+		Logger:        log,
+	}), nil
+}
+
+func keySource(ctx context.Context, cfg config.Config, getenv func(string) string) (keys.Source, error) {
+	switch cfg.KeySource {
+	case config.SourceLocal:
+		return keys.OpenLocal(cfg.DataDir)
+	}
+	return nil, fmt.Errorf("KEY_SOURCE=%s is not available in this build", cfg.KeySource)
+}

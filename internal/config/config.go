@@ -1,0 +1,106 @@
+// Package config reads the service configuration from the environment,
+// once, into one validated struct. Secrets never come from here: only the
+// names of where they live.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// Config is the service configuration.
+type Config struct {
+	// Lambda is true when the process runs under the Lambda runtime
+	// (AWS_LAMBDA_RUNTIME_API is set).
+	Lambda bool
+	// Addr is the local listen address (ADDR, default 127.0.0.1:8080).
+	Addr string
+	// DataDir holds local key material (DATA_DIR, default ./data).
+	DataDir string
+	// PublicBaseURL is the base of key URIs (PUBLIC_BASE_URL). Locally it
+	// defaults to http://ADDR; under Lambda, empty means "derive from the
+	// API Gateway stage of each request".
+	PublicBaseURL string
+	// KeySource is local, dynamodb or secretsmanager (KEY_SOURCE, default
+	// local).
+	KeySource string
+	// LogLevel is LOG_LEVEL (debug, info, warn, error; default info).
+	LogLevel slog.Level
+	// ClearKeyLicenseURL is CLEARKEY_LICENSE_URL (default
+	// PUBLIC_BASE_URL/clearkey/license).
+	ClearKeyLicenseURL string
+}
+
+// Key sources.
+const (
+	SourceLocal          = "local"
+	SourceDynamoDB       = "dynamodb"
+	SourceSecretsManager = "secretsmanager"
+)
+
+// Load reads the configuration through getenv (os.Getenv in main).
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		Lambda:             getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		Addr:               orDefault(getenv("ADDR"), "127.0.0.1:8080"),
+		DataDir:            getenv("DATA_DIR"),
+		PublicBaseURL:      strings.TrimRight(getenv("PUBLIC_BASE_URL"), "/"),
+		KeySource:          orDefault(strings.ToLower(getenv("KEY_SOURCE")), SourceLocal),
+		ClearKeyLicenseURL: getenv("CLEARKEY_LICENSE_URL"),
+	}
+	var errs []error
+	switch c.KeySource {
+	case SourceLocal:
+		if c.DataDir == "" {
+			if c.Lambda {
+				// /tmp does not outlive the execution environment; a seed
+				// there would change keys on every cold start.
+				errs = append(errs, errors.New("KEY_SOURCE=local under Lambda needs DATA_DIR on durable storage; use KEY_SOURCE=dynamodb or secretsmanager"))
+			}
+			c.DataDir = "data"
+		}
+	case SourceDynamoDB, SourceSecretsManager:
+	default:
+		errs = append(errs, fmt.Errorf("KEY_SOURCE must be local, dynamodb or secretsmanager, not %q", c.KeySource))
+	}
+	if c.PublicBaseURL == "" && !c.Lambda {
+		c.PublicBaseURL = "http://" + c.Addr
+	}
+	if c.PublicBaseURL != "" {
+		if err := checkURL("PUBLIC_BASE_URL", c.PublicBaseURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.ClearKeyLicenseURL != "" {
+		if err := checkURL("CLEARKEY_LICENSE_URL", c.ClearKeyLicenseURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if lv := getenv("LOG_LEVEL"); lv != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// checkURL accepts absolute http(s) URLs without characters that would
+// break the quoted HLS attributes and XML they are written into.
+func checkURL(name, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		strings.ContainsAny(s, "\" <>\\\t\r\n") {
+		return fmt.Errorf("%s must be an absolute http(s) URL, not %q", name, s)
+	}
+	return nil
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{"defaults", nil, "", func(t *testing.T, c Config) {
+			if c.Addr != "127.0.0.1:8080" || c.DataDir != "data" || c.KeySource != "local" ||
+				c.PublicBaseURL != "http://127.0.0.1:8080" || c.Lambda || c.LogLevel != slog.LevelInfo {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"settings", map[string]string{"ADDR": ":9000", "DATA_DIR": "/var/kp", "PUBLIC_BASE_URL": "https://keys.example.com/", "LOG_LEVEL": "debug", "KEY_SOURCE": "DynamoDB"}, "", func(t *testing.T, c Config) {
+			if c.PublicBaseURL != "https://keys.example.com" || c.LogLevel != slog.LevelDebug || c.KeySource != "dynamodb" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"lambda derives the base URL", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "KEY_SOURCE": "dynamodb"}, "", func(t *testing.T, c Config) {
+			if !c.Lambda || c.PublicBaseURL != "" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"local source under lambda needs DATA_DIR", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x"}, "needs DATA_DIR", nil},
+		{"unknown key source", map[string]string{"KEY_SOURCE": "s3"}, "KEY_SOURCE must be", nil},
+		{"relative base URL", map[string]string{"PUBLIC_BASE_URL": "keys.example.com"}, "PUBLIC_BASE_URL must be", nil},
+		{"quote in base URL", map[string]string{"PUBLIC_BASE_URL": `https://k.example/"x`}, "PUBLIC_BASE_URL must be", nil},
+		{"bad license URL", map[string]string{"CLEARKEY_LICENSE_URL": "ftp://x"}, "CLEARKEY_LICENSE_URL must be", nil},
+		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}

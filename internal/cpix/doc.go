@@ -1,0 +1,49 @@
+// Package cpix reads and writes DASH-IF CPIX documents (Content Protection
+// Information Exchange) as SPEKE uses them.
+//
+// Parse turns a request body into a Document: a model of the lists SPEKE
+// acts on (ContentKeyList, DRMSystemList, ContentKeyPeriodList,
+// ContentKeyUsageRuleList, DeliveryDataList) that keeps the whole parsed tree,
+// so the response echoes everything the request carried. Callers fill values
+// in place (keys, IVs, DRM signaling) and WriteTo streams the document out.
+//
+// The package knows CPIX, not SPEKE: which attributes are mandatory and which
+// messages a violation gets is package speke's business.
+//
+// # Guarantees
+//
+//   - Elements are matched by namespace URI, never by prefix; a document may
+//     bind the CPIX or PSKC namespace to any prefix, or make it the default.
+//   - Before a tree is built, the body is bounded by MaxBodyBytes and the
+//     tree by MaxDepth (etree stops reading at that depth), so a hostile body
+//     costs bounded memory and time. After parsing, documents with a DOCTYPE,
+//     more than one root element, text outside the root, a non-UTF-8 encoding
+//     declaration, a duplicated attribute, an unbound namespace prefix or more
+//     than MaxElements elements are rejected with an error wrapping
+//     ErrMalformed.
+//   - WriteTo escapes every text and attribute value it writes, declares
+//     every namespace it uses, and never writes a DOCTYPE.
+package cpix
+
+// Namespace URIs.
+const (
+	NSCPIX   = "urn:dashif:org:cpix"
+	NSPSKC   = "urn:ietf:params:xml:ns:keyprov:pskc"
+	NSXMLEnc = "http://www.w3.org/2001/04/xmlenc#"
+	NSDSig   = "http://www.w3.org/2000/09/xmldsig#"
+	NSSPEKE  = "urn:aws:amazon:com:speke"
+	nsXML    = "http://www.w3.org/XML/1998/namespace"
+)
+
+// Limits. Real SPEKE requests are 1.4–30 KB with at most a dozen keys; the
+// limits leave ample room for growth while bounding a hostile request.
+const (
+	// MaxBodyBytes bounds the request body: ~10x the largest real request.
+	MaxBodyBytes = 256 << 10
+	// MaxDepth bounds nesting: CPIX nests at most 7 levels deep
+	// (CPIX/DeliveryDataList/DeliveryData/DeliveryKey/X509Data/X509Certificate).
+	MaxDepth = 32
+	// MaxElements bounds the element count: a 64-key, 5-DRM request with
+	// periods and rules has about 1,500 elements.
+	MaxElements = 8192
+)

@@ -1,0 +1,125 @@
+package cpix
+
+import (
+	"strconv"
+
+	"github.com/beevik/etree"
+)
+
+// SetText replaces the element's content with text.
+func (x *Element) SetText(s string) {
+	x.e.Child = x.e.Child[:0]
+	x.e.SetText(s)
+}
+
+// Text returns the element's direct character data.
+func (x *Element) Text() string { return text(x.e) }
+
+// SetAttr sets an unqualified attribute, replacing any existing value.
+func (x *Element) SetAttr(name, value string) { x.e.CreateAttr(name, value) }
+
+// SetPlainValue fills cpix:Data/pskc:Secret/pskc:PlainValue with the
+// base64 text b64, reusing the request's Data and Secret elements when it
+// had them.
+func (k *ContentKey) SetPlainValue(b64 string) {
+	data, ds := findOrCreate(k.e, k.scope, NSCPIX, "Data")
+	secret, ss := k.secret, ds
+	if secret == nil || secret.Parent() != data {
+		secret, ss = findOrCreate(data, ds, NSPSKC, "Secret")
+	} else {
+		ss = scopeOf(secret, ds)
+	}
+	pv, _ := findOrCreate(secret, ss, NSPSKC, "PlainValue")
+	pv.Child = pv.Child[:0]
+	pv.SetText(b64)
+}
+
+// scopeOf extends s with e's own declarations (for elements the walker saw
+// but whose scope we did not keep in the model).
+func scopeOf(e *etree.Element, s *scope) *scope {
+	out := s
+	for _, a := range e.Attr {
+		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			if out == s {
+				out = &scope{parent: s}
+			}
+			p := a.Key
+			if a.Space == "" {
+				p = ""
+			}
+			out.bindings = append(out.bindings, binding{p, a.Value})
+		}
+	}
+	return out
+}
+
+// findOrCreate returns parent's first child element {uri}local, creating it
+// (appended last) when absent. A created element uses a prefix already bound
+// to uri in scope, or declares one itself.
+func findOrCreate(parent *etree.Element, ps *scope, uri, local string) (*etree.Element, *scope) {
+	for _, c := range parent.ChildElements() {
+		if c.Tag != local {
+			continue
+		}
+		cs := scopeOf(c, ps)
+		if u, _ := cs.lookup(c.Space); u == uri {
+			return c, cs
+		}
+	}
+	prefix, ok := ps.prefixFor(uri)
+	el := etree.NewElement(local)
+	cs := ps
+	if !ok {
+		prefix = freePrefix(ps, preferredPrefix(uri))
+		if prefix == "" {
+			el.CreateAttr("xmlns", uri)
+		} else {
+			el.CreateAttr("xmlns:"+prefix, uri)
+		}
+		cs = &scope{parent: ps, bindings: []binding{{prefix, uri}}}
+	}
+	el.Space = prefix
+	parent.AddChild(el)
+	return el, cs
+}
+
+func preferredPrefix(uri string) string {
+	switch uri {
+	case NSCPIX:
+		return "cpix"
+	case NSPSKC:
+		return "pskc"
+	case NSXMLEnc:
+		return "enc"
+	case NSDSig:
+		return "ds"
+	}
+	return "ns"
+}
+
+// freePrefix returns want, or want followed by a number, that is not bound
+// in s, so a new declaration never shadows a prefix the document uses.
+func freePrefix(s *scope, want string) string {
+	p := want
+	for i := 1; ; i++ {
+		if _, bound := s.lookup(p); !bound || p == "" {
+			return p
+		}
+		p = want + strconv.Itoa(i)
+	}
+}
+
+// EnsureRootNamespace makes the root element declare uri, adding a
+// declaration (with a free prefix near preferred) when the root has none.
+// SPEKE clients check that the response root declares the CPIX and PSKC
+// namespaces, and elements created later find the binding in scope.
+func (d *Document) EnsureRootNamespace(uri string) {
+	for _, b := range d.rootScope.bindings {
+		if b.uri == uri && b.prefix != "" {
+			return
+		}
+	}
+	p := freePrefix(d.rootScope, preferredPrefix(uri))
+	d.root.CreateAttr("xmlns:"+p, uri)
+	d.rootScope.bindings = append(d.rootScope.bindings, binding{p, uri})
+}

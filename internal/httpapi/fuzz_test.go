@@ -1,0 +1,55 @@
+package httpapi_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/speke-go/keyprovider/internal/cpix"
+)
+
+// FuzzHandler: whatever the body, the handler answers 200, 400, 413 or 422,
+// never 5xx and never a panic; and a 200 is a CPIX document in which every
+// ContentKey has a key and every requested signaling child is filled (or is
+// a FairPlay PSSH, which has no form).
+func FuzzHandler(f *testing.F) {
+	f.Add("2.0", base)
+	f.Add("2.1", strings.Replace(base, `version="2.3"`, `version="2.4"`, 1))
+	seeds, _ := filepath.Glob("../../testdata/speke/*/*.request.xml")
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(filepath.Base(filepath.Dir(s))[1:], string(b))
+		}
+	}
+	h := newHandler(f)
+	f.Fuzz(func(t *testing.T, version, body string) {
+		res := post(t, h, version, body)
+		switch res.Code {
+		case 400, 413, 422:
+			if res.Body.Len() == 0 || res.Body.Len() > 200 {
+				t.Fatalf("%d with body of %d bytes", res.Code, res.Body.Len())
+			}
+			return
+		case 200:
+		default:
+			t.Fatalf("status %d: %s", res.Code, res.Body.String())
+		}
+		d, err := cpix.Parse(res.Body.Bytes())
+		if err != nil {
+			t.Fatalf("200 response does not parse: %v", err)
+		}
+		if got := len(plainValues(t, res.Body.Bytes())); got != len(d.ContentKeys) {
+			t.Fatalf("%d keys for %d ContentKeys", got, len(d.ContentKeys))
+		}
+		for _, ds := range d.DRMSystems {
+			for _, els := range [][]*cpix.Element{ds.ContentProtectionData, ds.HLSSignalingData, ds.SmoothStreaming} {
+				for _, e := range els {
+					if strings.TrimSpace(e.Text()) == "" {
+						t.Fatalf("requested child left empty in a 200")
+					}
+				}
+			}
+		}
+	})
+}

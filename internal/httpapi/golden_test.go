@@ -1,0 +1,241 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden response files in testdata/")
+
+// TestGolden runs every testdata/speke/<version>/<name>.request.xml through
+// the handler with a fixed seed and compares with <name>.response.xml.
+func TestGolden(t *testing.T) {
+	reqs, err := filepath.Glob("../../testdata/speke/*/*.request.xml")
+	if err != nil || len(reqs) == 0 {
+		t.Fatalf("no golden requests: %v", err)
+	}
+	h := newHandler(t)
+	for _, req := range reqs {
+		version := filepath.Base(filepath.Dir(req))[1:] // "v2.0" -> "2.0"
+		name := strings.TrimSuffix(req, ".request.xml")
+		t.Run(filepath.Base(filepath.Dir(req))+"/"+filepath.Base(name), func(t *testing.T) {
+			body, err := os.ReadFile(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := post(t, h, version, string(body))
+			if res.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", res.Code, res.Body.String())
+			}
+			if res.Header().Get("Content-Type") != "application/xml" || res.Header().Get("X-Speke-Version") != version {
+				t.Fatalf("headers %v", res.Header())
+			}
+			got := res.Body.Bytes()
+			golden := name + ".response.xml"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/httpapi -run TestGolden -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("response differs from %s (rerun with -update if intended)\n%s", golden, got)
+			}
+		})
+	}
+}
+
+var plainValueRE = regexp.MustCompile(`<[^/<>]*PlainValue>([^<]*)<`)
+
+func plainValues(t *testing.T, body []byte) []string {
+	t.Helper()
+	var out []string
+	for _, m := range plainValueRE.FindAllSubmatch(body, -1) {
+		k, err := base64.StdEncoding.DecodeString(string(m[1]))
+		if err != nil || len(k) != 16 {
+			t.Fatalf("PlainValue %q is not a base64 16-byte key", m[1])
+		}
+		out = append(out, string(m[1]))
+	}
+	return out
+}
+
+// TestKeyStability: the same request gives the same keys; another content
+// ID gives other keys; KIDs in another letter case give the same keys.
+func TestKeyStability(t *testing.T) {
+	h := newHandler(t)
+	a := plainValues(t, post(t, h, "2.0", base).Body.Bytes())
+	b := plainValues(t, post(t, h, "2.0", base).Body.Bytes())
+	if len(a) != 2 || strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Fatalf("repeat request changed keys: %v vs %v", a, b)
+	}
+	if a[0] == a[1] {
+		t.Fatal("two KIDs got one key")
+	}
+	upper := strings.ReplaceAll(base, kidV, strings.ToUpper(kidV))
+	c := plainValues(t, post(t, h, "2.0", upper).Body.Bytes())
+	if c[0] != a[0] {
+		t.Fatal("upper-case KID got another key")
+	}
+	other := strings.Replace(base, `contentId="abc123"`, `contentId="abc124"`, 1)
+	d := plainValues(t, post(t, h, "2.0", other).Body.Bytes())
+	if d[0] == a[0] || d[1] == a[1] {
+		t.Fatal("another content ID got the same key")
+	}
+}
+
+// TestNoKeysInLogs sends requests (good, bad, and a panic-free error path)
+// and checks that no key, body or PSSH reaches the log.
+func TestNoKeysInLogs(t *testing.T) {
+	var logs bytes.Buffer
+	h := newLoggingHandler(t, &logs)
+	res := post(t, h, "2.0", base)
+	post(t, h, "2.0", edit(t, `version="2.3"`, `version="9"`))
+	post(t, h, "", base)
+	keysB64 := plainValues(t, res.Body.Bytes())
+	out := logs.String()
+	if strings.Count(out, "\n") != 3 {
+		t.Fatalf("want 3 log lines, got:\n%s", out)
+	}
+	for _, k := range keysB64 {
+		raw, _ := base64.StdEncoding.DecodeString(k)
+		for _, enc := range []string{k, strings.TrimRight(k, "="), string(raw), hexString(raw)} {
+			if strings.Contains(out, enc) {
+				t.Fatalf("log contains key material:\n%s", out)
+			}
+		}
+	}
+	for _, s := range []string{"<cpix", "PSSH", "AAAA"} {
+		if strings.Contains(out, s) {
+			t.Fatalf("log contains body content %q:\n%s", s, out)
+		}
+	}
+	for _, s := range []string{`"content_id":"abc123"`, `"keys":2`, `"status":200`, `"status":422`, `"speke_version":"2.0"`, `"request_id"`, `"latency_ms"`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("log lacks %s:\n%s", s, out)
+		}
+	}
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+func TestRoutes(t *testing.T) {
+	h := newHandler(t)
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/healthz", 200},
+		{"GET", "/copyProtection", 405},
+		{"PUT", "/copyProtection", 405},
+		{"POST", "/healthz", 405},
+		{"GET", "/", 404},
+		{"POST", "/other", 404},
+	}
+	for _, tc := range tests {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.status {
+			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, w.Code, tc.status)
+		}
+	}
+	// Content types: XML ones pass, others get 415.
+	for ct, want := range map[string]int{
+		"application/xml": 200, "application/xml; charset=UTF-8": 200, "text/xml": 200, "": 200,
+		"application/json": 415, "application/xml; charset=latin1": 415, "text/plain": 415,
+	} {
+		r := httptest.NewRequest("POST", "/copyProtection", strings.NewReader(base))
+		r.Header.Set("X-Speke-Version", "2.0")
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("Content-Type %q: %d, want %d", ct, w.Code, want)
+		}
+	}
+}
+
+func BenchmarkHandler(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		body string
+	}{
+		{"2key", base},
+		{"8key-2drm", eightKeyTwoDRM(b)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := newHandler(b)
+			body := []byte(bc.body)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			var out int
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "/copyProtection", bytes.NewReader(body))
+				r.Header.Set("Content-Type", "application/xml")
+				r.Header.Set("X-Speke-Version", "2.0")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("%d %s", w.Code, w.Body.String())
+				}
+				out = w.Body.Len()
+			}
+			b.ReportMetric(float64(out), "resp-bytes")
+		})
+	}
+}
+
+// eightKeyTwoDRM builds the MediaPackage PRESET-VIDEO-5 + PRESET-AUDIO-3
+// shape (8 keys) with two DRM systems per key, live with one period.
+func eightKeyTwoDRM(tb testing.TB) string {
+	tb.Helper()
+	tracks := []struct{ name, filter string }{
+		{"SD", `<cpix:VideoFilter maxPixels="589824"/>`},
+		{"HD1", `<cpix:VideoFilter minPixels="589825" maxPixels="921600"/>`},
+		{"HD2", `<cpix:VideoFilter minPixels="921601" maxPixels="2073600"/>`},
+		{"UHD1", `<cpix:VideoFilter minPixels="2073601" maxPixels="8847360"/>`},
+		{"UHD2", `<cpix:VideoFilter minPixels="8847361"/>`},
+		{"STEREO_AUDIO", `<cpix:AudioFilter maxChannels="2"/>`},
+		{"MULTICHANNEL_AUDIO_3_6", `<cpix:AudioFilter minChannels="3" maxChannels="6"/>`},
+		{"MULTICHANNEL_AUDIO_7", `<cpix:AudioFilter minChannels="7"/>`},
+	}
+	var ck, ds, rules strings.Builder
+	for i, tr := range tracks {
+		kid := strings.Replace("00000000-1111-2222-3333-44444444444N", "N", string(rune('0'+i)), 1)
+		ck.WriteString(`    <cpix:ContentKey kid="` + kid + `" commonEncryptionScheme="cenc"/>` + "\n")
+		ds.WriteString(`    <cpix:DRMSystem kid="` + kid + `" systemId="` + w3c + `"><cpix:PSSH/><cpix:ContentProtectionData/></cpix:DRMSystem>` + "\n")
+		rules.WriteString(`    <cpix:ContentKeyUsageRule kid="` + kid + `" intendedTrackType="` + tr.name + `"><cpix:KeyPeriodFilter periodId="keyPeriod_1"/>` + tr.filter + `</cpix:ContentKeyUsageRule>` + "\n")
+	}
+	doc := `<?xml version="1.0" encoding="UTF-8"?>
+<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" contentId="bench_8key" version="2.3">
+  <cpix:ContentKeyList>
+` + ck.String() + `  </cpix:ContentKeyList>
+  <cpix:DRMSystemList>
+` + ds.String() + `  </cpix:DRMSystemList>
+  <cpix:ContentKeyPeriodList><cpix:ContentKeyPeriod id="keyPeriod_1" index="0"/></cpix:ContentKeyPeriodList>
+  <cpix:ContentKeyUsageRuleList>
+` + rules.String() + `  </cpix:ContentKeyUsageRuleList>
+</cpix:CPIX>`
+	return doc
+}

@@ -1,0 +1,68 @@
+package speke
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/keys"
+)
+
+// fill writes keys, IVs and signaling into the document. It runs only after
+// validation and after every key arrived, so it either completes or fails
+// before anything is sent.
+func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL string) error {
+	doc.EnsureRootNamespace(cpix.NSPSKC)
+	b64 := base64.StdEncoding
+	for i := range p.keys {
+		k := &p.keys[i]
+		kb := got[i].Reveal()
+		k.el.SetPlainValue(b64.EncodeToString(kb[:]))
+		if !k.hasIV {
+			k.iv = keys.DeriveIV(got[i], p.contentID, p.kids[i])
+			if k.needsIV {
+				k.el.SetAttr("explicitIV", b64.EncodeToString(k.iv[:]))
+			}
+		}
+	}
+	for i := range p.systems {
+		sp := &p.systems[i]
+		k := &p.keys[sp.key]
+		sig, err := sp.sys.Signal(drm.Input{
+			ContentID: p.contentID,
+			KID:       p.kids[sp.key],
+			Key:       got[sp.key],
+			IV:        k.iv,
+			Scheme:    k.scheme,
+			Want:      sp.want,
+			BaseURL:   baseURL,
+		})
+		if err != nil {
+			var uc *drm.UnsupportedChildError
+			if errors.As(err, &uc) {
+				return reject(uc.Child + " is not supported for DRMSystem " + sp.idText)
+			}
+			return fmt.Errorf("speke: signaling for DRMSystem %s: %w", sp.idText, err)
+		}
+		// A wanted child that comes back empty is echoed empty: the system
+		// has no such form (FairPlay has no pssh) and says so by leaving it
+		// unset rather than by failing.
+		if sp.want.PSSH && sig.PSSH != nil {
+			sp.el.PSSH[0].SetText(b64.EncodeToString(sig.PSSH))
+		}
+		if sp.want.ContentProtectionData && sig.ContentProtectionData != nil {
+			sp.el.ContentProtectionData[0].SetText(b64.EncodeToString(sig.ContentProtectionData))
+		}
+		if sp.want.SmoothStreaming && sig.SmoothStreaming != "" {
+			sp.el.SmoothStreaming[0].SetText(sig.SmoothStreaming)
+		}
+		if sp.want.HLS && sig.HLSAttributes != "" {
+			sp.hlsMedia[0].SetText(b64.EncodeToString([]byte("#EXT-X-KEY:" + sig.HLSAttributes)))
+			sp.hlsMain[0].SetText(b64.EncodeToString([]byte("#EXT-X-SESSION-KEY:" + sig.HLSAttributes)))
+		}
+		p.extra += 4*len(sig.PSSH)/3 + 4*len(sig.ContentProtectionData)/3 + len(sig.SmoothStreaming) + 3*len(sig.HLSAttributes)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+// Package speke implements the SPEKE key-provider protocol on top of CPIX:
+// version dispatch on X-Speke-Version, the request rules with the exact
+// SPEKE v2 error messages, the encryption contract, and filling the response
+// with keys and DRM signaling.
+//
+// # Guarantees
+//
+//   - A request is answered only after every rule has passed and every key
+//     has come back from the key source: the response is complete or there
+//     is none.
+//   - Every rejected request yields an error wrapping ErrRequest (SPEKE rule),
+//     cpix.ErrMalformed or cpix.ErrTooLarge (XML), never a panic; a key store
+//     failure yields an error wrapping keys.ErrUnavailable.
+//   - Everything the request carried comes back in the response; only key
+//     values, IVs and the requested signaling elements are filled in.
+//   - The package does no HTTP and no AWS calls of its own.
+package speke
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/keys"
+)
+
+// Service answers SPEKE requests.
+type Service struct {
+	keys keys.Source
+	drm  *drm.Registry
+}
+
+// New returns a Service that takes keys from src and signaling from reg.
+func New(src keys.Source, reg *drm.Registry) *Service {
+	return &Service{keys: src, drm: reg}
+}
+
+// Request is a SPEKE request as it arrived.
+type Request struct {
+	// Version is the X-Speke-Version header value; HasVersion says whether
+	// the header was present at all.
+	Version    string
+	HasVersion bool
+	Body       []byte
+	// BaseURL is the public base URL of this service for key URIs.
+	BaseURL string
+}
+
+// Response is a filled CPIX document.
+type Response struct {
+	Body []byte
+	// Version is the X-Speke-Version to send back (the request's value).
+	Version string
+	Summary Summary
+}
+
+// Summary describes a request for logs; it never holds key material.
+type Summary struct {
+	Version    string
+	ContentID  string
+	Keys       int
+	DRMSystems int
+}
+
+// Version is one SPEKE protocol version.
+type version struct {
+	header string // X-Speke-Version value
+	cpix   string // the CPIX@version it pairs with
+	v21    bool   // SPEKE 2.1 additions (period times, HLS method tokens)
+}
+
+// versions are the supported X-Speke-Version values. SPEKE v1 requests
+// (no header) are on the roadmap; until then they get "Unsupported SPEKE
+// version" rather than a best-effort answer.
+var versions = map[string]version{
+	"2.0": {header: "2.0", cpix: "2.3"},
+	"2.1": {header: "2.1", cpix: "2.4", v21: true},
+}
+
+// Handle validates and answers one request.
+func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
+	v, ok := versions[strings.TrimSpace(req.Version)]
+	if !req.HasVersion || !ok {
+		return nil, reject(MsgUnsupportedSPEKEVersion)
+	}
+	doc, err := cpix.Parse(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("speke: parse: %w", err)
+	}
+	p, err := s.validate(doc, v)
+	if err != nil {
+		return nil, err
+	}
+	sum := Summary{Version: v.header, ContentID: p.contentID, Keys: len(p.kids), DRMSystems: len(p.systems)}
+	got, err := s.keys.Keys(ctx, p.contentID, p.kids)
+	if err != nil {
+		return nil, fmt.Errorf("speke: keys for %d KIDs: %w", len(p.kids), err)
+	}
+	if len(got) != len(p.kids) {
+		return nil, fmt.Errorf("speke: key source returned %d keys for %d KIDs: %w", len(got), len(p.kids), keys.ErrUnavailable)
+	}
+	if err := s.fill(doc, p, got, req.BaseURL); err != nil {
+		return nil, err
+	}
+	return &Response{Body: doc.AppendTo(make([]byte, 0, p.sizeHint(len(req.Body)))), Version: v.header, Summary: sum}, nil
+}

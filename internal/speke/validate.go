@@ -1,0 +1,332 @@
+package speke
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
+)
+
+// Limits on what one request may ask for.
+const (
+	// MaxContentKeys: the largest preset combination is 8 video + 3 audio
+	// keys; 128 leaves room for multi-period live requests.
+	MaxContentKeys = 128
+	// MaxDRMSystems: one per key per DRM system, five systems at most.
+	MaxDRMSystems = 5 * MaxContentKeys
+	// MaxContentIDBytes: MediaPackage allows 256 characters; other
+	// encryptors are given more room, but not unbounded room.
+	MaxContentIDBytes = 1024
+)
+
+type plan struct {
+	contentID string
+	kids      []uuid.UUID // one per ContentKey, in document order
+	keys      []keyPlan
+	systems   []systemPlan
+	extra     int // bytes of signaling we expect to add, for buffer sizing
+}
+
+type keyPlan struct {
+	el      *cpix.ContentKey
+	kidText string
+	scheme  drm.Scheme
+	iv      keys.IV
+	hasIV   bool // the request carried explicitIV
+	needsIV bool // some DRMSystem for this KID needs an IV
+}
+
+type systemPlan struct {
+	el       *cpix.DRMSystem
+	sys      drm.System
+	key      int // index into plan.keys
+	idText   string
+	want     drm.Want
+	hlsMedia []*cpix.Element
+	hlsMain  []*cpix.Element
+}
+
+func (p *plan) sizeHint(reqLen int) int { return reqLen + p.extra + 1024 }
+
+// validate applies the SPEKE v2.0/v2.1 rules in the order of the
+// specification's error table, so the first broken rule names the error.
+func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
+	p := &plan{}
+	cid, ok := doc.Attr("contentId")
+	if !ok || cid == "" {
+		return nil, reject(MsgMissingContentID)
+	}
+	if err := checkContentID(cid); err != nil {
+		return nil, err
+	}
+	p.contentID = cid
+	ver, ok := doc.Attr("version")
+	if !ok || ver == "" {
+		return nil, reject(MsgMissingVersion)
+	}
+	if ver != v.cpix {
+		return nil, rejectDetail(MsgUnsupportedVersion, "CPIX@version "+ver+" with X-Speke-Version "+v.header)
+	}
+	if err := checkLists(doc); err != nil {
+		return nil, err
+	}
+	index, err := p.contentKeys(doc, v)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.drmSystems(doc, s.drm, index); err != nil {
+		return nil, err
+	}
+	periods, err := checkPeriods(doc, v)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkContract(doc, index, periods); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkContentID keeps the content ID printable and bounded: it ends up in
+// key URLs, store keys and log lines.
+func checkContentID(cid string) error {
+	if len(cid) > MaxContentIDBytes || !utf8.ValidString(cid) {
+		return reject("Invalid CPIX@contentId")
+	}
+	for _, r := range cid {
+		if r < 0x20 || r == 0x7f {
+			return reject("Invalid CPIX@contentId")
+		}
+	}
+	return nil
+}
+
+func checkLists(doc *cpix.Document) error {
+	for _, l := range []string{"ContentKeyList", "DRMSystemList"} {
+		switch n := doc.ListCounts[l]; {
+		case n == 0:
+			return reject("Missing " + l)
+		case n > 1:
+			return reject("Duplicate " + l)
+		}
+	}
+	switch n := doc.ListCounts["ContentKeyUsageRuleList"]; {
+	case n == 0:
+		return reject(MsgMissingContract)
+	case n > 1:
+		return rejectDetail(MsgMalformedContract, "more than one ContentKeyUsageRuleList")
+	}
+	if doc.ListCounts["ContentKeyPeriodList"] > 1 {
+		return reject("Duplicate ContentKeyPeriodList")
+	}
+	if doc.ListCounts["DeliveryDataList"] > 0 {
+		// Encrypted content keys are on the roadmap; answering in the clear
+		// when the encryptor asked for encryption would be wrong.
+		return reject("Content key encryption (DeliveryDataList) is not supported")
+	}
+	return nil
+}
+
+// schemes maps commonEncryptionScheme values to the CENC scheme used for
+// compatibility checks. SPEKE v2.1 also allows the HLS METHOD names.
+var schemes = map[string]drm.Scheme{
+	"cenc": drm.CENC, "cbc1": drm.CBC1, "cens": drm.CENS, "cbcs": drm.CBCS,
+}
+
+var hlsMethodSchemes = map[string]drm.Scheme{
+	"AES-128": drm.CBC1, "SAMPLE-AES": drm.CBCS, "SAMPLE-AES-CTR": drm.CENC,
+}
+
+func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, error) {
+	switch n := len(doc.ContentKeys); {
+	case n == 0:
+		return nil, reject("Missing ContentKey")
+	case n > MaxContentKeys:
+		return nil, reject("Too many ContentKey elements")
+	}
+	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
+	p.kids = make([]uuid.UUID, 0, len(doc.ContentKeys))
+	p.keys = make([]keyPlan, 0, len(doc.ContentKeys))
+	for _, ck := range doc.ContentKeys {
+		text, ok := ck.Attr("kid")
+		if !ok || text == "" {
+			return nil, reject("Missing ContentKey@kid")
+		}
+		kid, err := uuid.Parse(text)
+		if err != nil {
+			return nil, reject("Invalid ContentKey@kid")
+		}
+		if _, dup := index[kid]; dup {
+			return nil, reject("Duplicate ContentKey@kid " + kid.String())
+		}
+		index[kid] = len(p.keys)
+		p.kids = append(p.kids, kid)
+		p.keys = append(p.keys, keyPlan{el: ck, kidText: text})
+	}
+	// Schemes in a second pass: a missing KID is reported before a missing
+	// scheme, whatever the key order.
+	var first drm.Scheme
+	for i := range p.keys {
+		k := &p.keys[i]
+		raw, ok := k.el.Attr("commonEncryptionScheme")
+		if !ok || raw == "" {
+			return nil, reject(MsgMissingSchemeForKID + k.kidText)
+		}
+		sc, ok := schemes[raw]
+		if !ok && v.v21 {
+			sc, ok = hlsMethodSchemes[raw]
+		}
+		if !ok {
+			return nil, reject("Unsupported ContentKey@commonEncryptionScheme for KID " + k.kidText)
+		}
+		if i == 0 {
+			first = sc
+		} else if sc != first {
+			return nil, reject(MsgNonCompliantSchemes)
+		}
+		k.scheme = sc
+	}
+	for i := range p.keys {
+		k := &p.keys[i]
+		if ivText, ok := k.el.Attr("explicitIV"); ok {
+			iv, err := decodeBase64Exact(ivText, 16)
+			if err != nil {
+				return nil, reject("Invalid ContentKey@explicitIV for KID " + k.kidText)
+			}
+			copy(k.iv[:], iv)
+			k.hasIV = true
+		}
+		if len(k.el.ValueElements) > 0 {
+			// A key provider issues keys; it never takes one from the
+			// request (security.md §3).
+			return nil, reject("Unexpected key value in request for KID " + k.kidText)
+		}
+	}
+	return index, nil
+}
+
+// decodeBase64Exact decodes XML base64Binary text strictly: XML whitespace
+// is removed, padding and trailing bits must be canonical, and the result
+// must be exactly n bytes.
+func decodeBase64Exact(s string, n int) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, s)
+	if base64.StdEncoding.EncodedLen(n) != len(s) {
+		return nil, errors.New("wrong length")
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || len(b) != n {
+		return nil, errors.New("bad base64")
+	}
+	return b, nil
+}
+
+func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.UUID]int) error {
+	switch n := len(doc.DRMSystems); {
+	case n == 0:
+		return reject("Missing DRMSystem")
+	case n > MaxDRMSystems:
+		return reject("Too many DRMSystem elements")
+	}
+	type pair struct{ kid, sys uuid.UUID }
+	seen := make(map[pair]bool, len(doc.DRMSystems))
+	p.systems = make([]systemPlan, 0, len(doc.DRMSystems))
+	for _, ds := range doc.DRMSystems {
+		kidText, ok := ds.Attr("kid")
+		if !ok || kidText == "" {
+			return reject("Missing DRMSystem@kid")
+		}
+		kid, err := uuid.Parse(kidText)
+		if err != nil {
+			return reject("Invalid DRMSystem@kid")
+		}
+		ki, ok := index[kid]
+		if !ok {
+			return reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
+		}
+		idText, ok := ds.Attr("systemId")
+		if !ok || idText == "" {
+			return reject("Missing DRMSystem@systemId")
+		}
+		sid, err := uuid.Parse(idText)
+		if err != nil {
+			return reject("Invalid DRMSystem@systemId")
+		}
+		if seen[pair{kid, sid}] {
+			return reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
+		}
+		seen[pair{kid, sid}] = true
+		sys, ok := reg.Lookup(sid)
+		if !ok {
+			return reject("Unsupported DRMSystem " + idText)
+		}
+		sp := systemPlan{el: ds, sys: sys, key: ki, idText: idText}
+		if err := sp.children(); err != nil {
+			return err
+		}
+		p.systems = append(p.systems, sp)
+	}
+	// Compatibility after structure, as in the specification's error table.
+	for i := range p.systems {
+		sp := &p.systems[i]
+		if !sp.sys.Supports(p.keys[sp.key].scheme) {
+			return reject(MsgSchemeNotCompatibleWith + sp.idText)
+		}
+		if sp.sys.NeedsIV() {
+			p.keys[sp.key].needsIV = true
+		}
+	}
+	return nil
+}
+
+// children records which signaling the DRMSystem asks for and rejects
+// requests we could not answer completely.
+func (sp *systemPlan) children() error {
+	ds := sp.el
+	if len(ds.Other) > 0 {
+		n := ds.Other[0].Name()
+		return rejectDetail("Unsupported element "+n.Local+" in DRMSystem "+sp.idText, n.Space)
+	}
+	for _, c := range []struct {
+		name string
+		els  []*cpix.Element
+	}{
+		{drm.ChildPSSH, ds.PSSH}, {drm.ChildCPD, ds.ContentProtectionData}, {drm.ChildSmoothStreaming, ds.SmoothStreaming},
+	} {
+		if len(c.els) > 1 {
+			return reject("Duplicate " + c.name + " in DRMSystem " + sp.idText)
+		}
+	}
+	sp.want = drm.Want{
+		PSSH:                  len(ds.PSSH) == 1,
+		ContentProtectionData: len(ds.ContentProtectionData) == 1,
+		SmoothStreaming:       len(ds.SmoothStreaming) == 1,
+	}
+	for _, h := range ds.HLSSignalingData {
+		switch pl, _ := h.Attr("playlist"); pl {
+		case "media":
+			sp.hlsMedia = append(sp.hlsMedia, h)
+		case "master", "multiVariant": // SPEKE says master; the CPIX 2.4 XSD says multiVariant
+			sp.hlsMain = append(sp.hlsMain, h)
+		default:
+			return reject("Invalid HLSSignalingData@playlist in DRMSystem " + sp.idText)
+		}
+	}
+	if len(ds.HLSSignalingData) > 0 {
+		if len(sp.hlsMedia) != 1 || len(sp.hlsMain) != 1 {
+			return reject("HLSSignalingData needs one media and one master playlist in DRMSystem " + sp.idText)
+		}
+		sp.want.HLS = true
+	}
+	return nil
+}
