@@ -47,4 +47,8 @@ const (
 	// MaxElements bounds the element count: a 64-key, 5-DRM request with
 	// periods and rules has about 1,500 elements.
 	MaxElements = 4096
+	// MaxAttributes bounds attributes per element (the duplicate check is
+	// quadratic): CPIX elements carry fewer than ten plus namespace
+	// declarations.
+	MaxAttributes = 64
 )

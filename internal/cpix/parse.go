@@ -230,6 +230,9 @@ func (w *walker) check(e *etree.Element, parent *scope) (*scope, error) {
 // one namespace naming the same attribute.
 func checkAttrs(e *etree.Element, s *scope) error {
 	attrs := e.Attr
+	if len(attrs) > MaxAttributes {
+		return malformed("too many attributes", nil)
+	}
 	for i := range attrs {
 		a := &attrs[i]
 		ns := ""
