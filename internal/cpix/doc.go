@@ -15,7 +15,8 @@
 //   - Elements are matched by namespace URI, never by prefix; a document may
 //     bind the CPIX or PSKC namespace to any prefix, or make it the default.
 //   - Before a tree is built, the body is bounded by MaxBodyBytes and the
-//     tree by MaxDepth (etree stops reading at that depth), so a hostile body
+//     tree by MaxDepth (etree stops reading at that depth) and the element
+//     count by a pre-scan against MaxElements, so a hostile body
 //     costs bounded memory and time. After parsing, documents with a DOCTYPE,
 //     more than one root element, text outside the root, a non-UTF-8 encoding
 //     declaration, a duplicated attribute, an unbound namespace prefix or more
@@ -45,5 +46,9 @@ const (
 	MaxDepth = 32
 	// MaxElements bounds the element count: a 64-key, 5-DRM request with
 	// periods and rules has about 1,500 elements.
-	MaxElements = 8192
+	MaxElements = 4096
+	// MaxAttributes bounds attributes per element (the duplicate check is
+	// quadratic): CPIX elements carry fewer than ten plus namespace
+	// declarations.
+	MaxAttributes = 64
 )

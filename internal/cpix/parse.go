@@ -21,6 +21,12 @@ func Parse(body []byte) (*Document, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, malformed("empty body", nil)
 	}
+	// Every element starts with '<', and so does every end tag: a body with
+	// more than twice the element limit in '<' bytes is refused before etree
+	// allocates a node for each of them.
+	if bytes.Count(body, []byte{'<'}) > 2*MaxElements+64 {
+		return nil, malformed("too many elements", nil)
+	}
 	tree := etree.NewDocument()
 	tree.ReadSettings = etree.ReadSettings{
 		CharsetReader:          refuseCharset,
@@ -224,6 +230,9 @@ func (w *walker) check(e *etree.Element, parent *scope) (*scope, error) {
 // one namespace naming the same attribute.
 func checkAttrs(e *etree.Element, s *scope) error {
 	attrs := e.Attr
+	if len(attrs) > MaxAttributes {
+		return malformed("too many attributes", nil)
+	}
 	for i := range attrs {
 		a := &attrs[i]
 		ns := ""

@@ -47,6 +47,14 @@ func TestParseRefuses(t *testing.T) {
 		{"too deep", nested(MaxDepth + 1), ErrMalformed, "nesting too deep"},
 		{"very deep", nested(200000), ErrTooLarge, "body exceeds limit"},
 		{"too many elements", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat("<a/>", MaxElements) + `</cpix:CPIX>`, ErrMalformed, "too many elements"},
+		{"too many attributes", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix"` + strings.Repeat(` a="1"`, 1) + func() string {
+			var b strings.Builder
+			for i := range MaxAttributes {
+				b.WriteString(` b` + strings.Repeat("x", i) + `="1"`)
+			}
+			return b.String()
+		}() + `/>`, ErrMalformed, "too many attributes"},
+		{"too many elements by pre-scan", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat("<a/>", 3*MaxElements) + `</cpix:CPIX>`, ErrMalformed, "too many elements"},
 		{"too large", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat(" ", MaxBodyBytes) + `</cpix:CPIX>`, ErrTooLarge, "body exceeds limit"},
 		{"wrong root", `<CPIX/>`, ErrNotCPIX, "root element is not cpix:CPIX"},
 		{"root in foreign namespace", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix:fake"/>`, ErrNotCPIX, "root element is not cpix:CPIX"},
