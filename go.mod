@@ -3,6 +3,7 @@ module github.com/speke-go/keyprovider
 go 1.26.8
 
 require (
+	github.com/Eyevinn/mp4ff v0.56.0
 	github.com/aws/aws-lambda-go v1.55.1 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.47.7 // indirect
 	github.com/aws/aws-sdk-go-v2/config v1.33.15 // indirect
@@ -22,4 +23,5 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8 // indirect
 	github.com/aws/smithy-go v1.28.8 // indirect
 	github.com/beevik/etree v1.8.1 // indirect
+	google.golang.org/protobuf v1.36.6
 )

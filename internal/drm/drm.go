@@ -132,17 +132,40 @@ func (r *Registry) Lookup(id uuid.UUID) (System, bool) {
 	return s, ok
 }
 
-// Config carries the deployment settings the systems need.
+// Config carries the deployment settings the systems need. The zero value
+// is valid and is what `make run` uses.
 type Config struct {
 	// ClearKeyLicenseURL is the W3C Clear Key license URL put in DASH
 	// signaling. Empty means Input.BaseURL + "/clearkey/license".
 	ClearKeyLicenseURL string
+
+	// WidevineProvider is written as WidevinePsshData.provider when not
+	// empty (Widevine's own license service needs it).
+	WidevineProvider string
+	// WidevineContentID writes the CPIX contentId as
+	// WidevinePsshData.content_id.
+	WidevineContentID bool
+
+	// PlayReadyLAURL is the PlayReady license acquisition URL (LA_URL).
+	// Empty omits it: players then need their license server configured.
+	PlayReadyLAURL string
+	// PlayReadyLUIURL is the non-silent license page (LUI_URL); optional.
+	PlayReadyLUIURL string
+	// PlayReadyDSID is the domain service ID (DS_ID), base64 of a 16-byte
+	// GUID; optional.
+	PlayReadyDSID string
+
+	// FairPlaySKDTemplate is the skd URI template (see NewFairPlay). Empty
+	// means DefaultFairPlaySKDTemplate.
+	FairPlaySKDTemplate string
 }
 
-// NewDefaultRegistry returns every system this build supports.
+// NewDefaultRegistry is NewRegistryFromConfig for a configuration already
+// checked with Validate; it panics on an invalid one.
 func NewDefaultRegistry(c Config) *Registry {
-	return NewRegistry(
-		&CommonPSSH{LicenseURL: c.ClearKeyLicenseURL},
-		&ClearKeyAES128{},
-	)
+	r, err := NewRegistryFromConfig(c)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
