@@ -22,7 +22,10 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	if err != nil {
 		return nil, err
 	}
-	reg := drm.NewDefaultRegistry(drm.Config{ClearKeyLicenseURL: cfg.ClearKeyLicenseURL})
+	reg, err := drm.NewRegistryFromConfig(cfg.DRM)
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.New(speke.New(src, reg), httpapi.Options{
 		PublicBaseURL: cfg.PublicBaseURL,
 		Logger:        log,

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/speke-go/keyprovider/internal/drm"
 )
 
 // Config is the service configuration.
@@ -29,9 +32,10 @@ type Config struct {
 	KeySource string
 	// LogLevel is LOG_LEVEL (debug, info, warn, error; default info).
 	LogLevel slog.Level
-	// ClearKeyLicenseURL is CLEARKEY_LICENSE_URL (default
-	// PUBLIC_BASE_URL/clearkey/license).
-	ClearKeyLicenseURL string
+	// DRM holds the signaling settings: CLEARKEY_LICENSE_URL,
+	// WIDEVINE_PROVIDER, WIDEVINE_CONTENT_ID, PLAYREADY_LA_URL,
+	// PLAYREADY_LUI_URL, PLAYREADY_DS_ID, FAIRPLAY_SKD_TEMPLATE.
+	DRM drm.Config
 }
 
 // Key sources.
@@ -44,12 +48,19 @@ const (
 // Load reads the configuration through getenv (os.Getenv in main).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		Lambda:             getenv("AWS_LAMBDA_RUNTIME_API") != "",
-		Addr:               orDefault(getenv("ADDR"), "127.0.0.1:8080"),
-		DataDir:            getenv("DATA_DIR"),
-		PublicBaseURL:      strings.TrimRight(getenv("PUBLIC_BASE_URL"), "/"),
-		KeySource:          orDefault(strings.ToLower(getenv("KEY_SOURCE")), SourceLocal),
-		ClearKeyLicenseURL: getenv("CLEARKEY_LICENSE_URL"),
+		Lambda:        getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		Addr:          orDefault(getenv("ADDR"), "127.0.0.1:8080"),
+		DataDir:       getenv("DATA_DIR"),
+		PublicBaseURL: strings.TrimRight(getenv("PUBLIC_BASE_URL"), "/"),
+		KeySource:     orDefault(strings.ToLower(getenv("KEY_SOURCE")), SourceLocal),
+		DRM: drm.Config{
+			ClearKeyLicenseURL:  getenv("CLEARKEY_LICENSE_URL"),
+			WidevineProvider:    getenv("WIDEVINE_PROVIDER"),
+			PlayReadyLAURL:      getenv("PLAYREADY_LA_URL"),
+			PlayReadyLUIURL:     getenv("PLAYREADY_LUI_URL"),
+			PlayReadyDSID:       getenv("PLAYREADY_DS_ID"),
+			FairPlaySKDTemplate: getenv("FAIRPLAY_SKD_TEMPLATE"),
+		},
 	}
 	var errs []error
 	switch c.KeySource {
@@ -74,10 +85,20 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	if c.ClearKeyLicenseURL != "" {
-		if err := checkURL("CLEARKEY_LICENSE_URL", c.ClearKeyLicenseURL); err != nil {
+	if c.DRM.ClearKeyLicenseURL != "" {
+		if err := checkURL("CLEARKEY_LICENSE_URL", c.DRM.ClearKeyLicenseURL); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if v := getenv("WIDEVINE_CONTENT_ID"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("WIDEVINE_CONTENT_ID must be true or false, not %q", v))
+		}
+		c.DRM.WidevineContentID = b
+	}
+	if err := c.DRM.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if lv := getenv("LOG_LEVEL"); lv != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {

@@ -36,6 +36,14 @@ func TestLoad(t *testing.T) {
 		{"relative base URL", map[string]string{"PUBLIC_BASE_URL": "keys.example.com"}, "PUBLIC_BASE_URL must be", nil},
 		{"quote in base URL", map[string]string{"PUBLIC_BASE_URL": `https://k.example/"x`}, "PUBLIC_BASE_URL must be", nil},
 		{"bad license URL", map[string]string{"CLEARKEY_LICENSE_URL": "ftp://x"}, "CLEARKEY_LICENSE_URL must be", nil},
+		{"drm settings", map[string]string{"WIDEVINE_PROVIDER": "widevine_test", "WIDEVINE_CONTENT_ID": "true", "PLAYREADY_LA_URL": "https://pr.example/rightsmanager.asmx", "FAIRPLAY_SKD_TEMPLATE": "skd://{kid}:{iv_hex}"}, "", func(t *testing.T, c Config) {
+			if c.DRM.WidevineProvider != "widevine_test" || !c.DRM.WidevineContentID || c.DRM.PlayReadyLAURL == "" || c.DRM.FairPlaySKDTemplate != "skd://{kid}:{iv_hex}" {
+				t.Errorf("%+v", c.DRM)
+			}
+		}},
+		{"bad WIDEVINE_CONTENT_ID", map[string]string{"WIDEVINE_CONTENT_ID": "yes please"}, "WIDEVINE_CONTENT_ID", nil},
+		{"bad FairPlay template", map[string]string{"FAIRPLAY_SKD_TEMPLATE": "https://{kid}"}, "FairPlaySKDTemplate", nil},
+		{"bad PlayReady DS_ID", map[string]string{"PLAYREADY_DS_ID": "not a guid"}, "PlayReadyDSID", nil},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL", nil},
 	}
 	for _, tc := range tests {

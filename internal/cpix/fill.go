@@ -1,6 +1,7 @@
 package cpix
 
 import (
+	"encoding/base64"
 	"strconv"
 
 	"github.com/beevik/etree"
@@ -8,12 +9,30 @@ import (
 
 // SetText replaces the element's content with text.
 func (x *Element) SetText(s string) {
+	delete(x.doc.b64, x.e)
 	x.e.Child = x.e.Child[:0]
 	x.e.SetText(s)
 }
 
-// Text returns the element's direct character data.
-func (x *Element) Text() string { return text(x.e) }
+// SetBase64 replaces the element's content with the base64 encoding of b.
+// The encoding happens while writing, directly into the output; b must not
+// change until then.
+func (x *Element) SetBase64(b []byte) {
+	x.e.Child = x.e.Child[:0]
+	if x.doc.b64 == nil {
+		x.doc.b64 = make(map[*etree.Element][]byte, 64)
+	}
+	x.doc.b64[x.e] = b
+}
+
+// Text returns the element's direct character data (for content set with
+// SetBase64, its encoding).
+func (x *Element) Text() string {
+	if b, ok := x.doc.b64[x.e]; ok {
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	return text(x.e)
+}
 
 // SetAttr sets an unqualified attribute, replacing any existing value.
 func (x *Element) SetAttr(name, value string) { x.e.CreateAttr(name, value) }

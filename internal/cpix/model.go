@@ -11,6 +11,9 @@ type Document struct {
 	tree      *etree.Document
 	root      *etree.Element
 	rootScope *scope
+	// b64 holds content set with SetBase64: raw bytes the writer encodes
+	// straight into the output, so no base64 string is ever built.
+	b64 map[*etree.Element][]byte
 
 	// ListCounts counts each top-level CPIX list element by local name
 	// ("ContentKeyList", "DRMSystemList", ...), so callers can insist on
@@ -35,6 +38,7 @@ type Name struct{ Space, Local string }
 type Element struct {
 	e     *etree.Element
 	scope *scope
+	doc   *Document
 }
 
 // Attr returns the value of the unqualified attribute name and whether it
@@ -137,7 +141,7 @@ type UsageRule struct {
 
 // build fills the model from the checked tree.
 func (d *Document) build(scopes map[*etree.Element]*scope) {
-	el := func(e *etree.Element) Element { return Element{e: e, scope: scopes[e]} }
+	el := func(e *etree.Element) Element { return Element{e: e, scope: scopes[e], doc: d} }
 	uri := func(e *etree.Element) string { u, _ := scopes[e].lookup(e.Space); return u }
 	d.ListCounts = map[string]int{}
 	for _, list := range d.root.ChildElements() {

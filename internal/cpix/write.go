@@ -2,6 +2,7 @@ package cpix
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 
 	"github.com/beevik/etree"
@@ -18,9 +19,11 @@ const xmlDecl = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 // document prolog is replaced by a UTF-8 declaration.
 func (d *Document) AppendTo(b []byte) []byte {
 	b = append(b, xmlDecl...)
-	b = appendElement(b, d.root)
+	b = writer{b64: d.b64}.element(b, d.root)
 	return append(b, '\n')
 }
+
+type writer struct{ b64 map[*etree.Element][]byte }
 
 // WriteTo writes the document to w.
 func (d *Document) WriteTo(w io.Writer) (int64, error) {
@@ -35,7 +38,7 @@ func (d *Document) Bytes() []byte {
 	return buf.Bytes()
 }
 
-func appendElement(b []byte, e *etree.Element) []byte {
+func (w writer) element(b []byte, e *etree.Element) []byte {
 	b = append(b, '<')
 	b = appendName(b, e.Space, e.Tag)
 	for i := range e.Attr {
@@ -46,14 +49,18 @@ func appendElement(b []byte, e *etree.Element) []byte {
 		b = appendEscaped(b, a.Value, true)
 		b = append(b, '"')
 	}
-	if len(e.Child) == 0 {
+	raw, isB64 := w.b64[e]
+	if len(e.Child) == 0 && !isB64 {
 		return append(b, '/', '>')
 	}
 	b = append(b, '>')
+	if isB64 {
+		b = base64.StdEncoding.AppendEncode(b, raw)
+	}
 	for _, c := range e.Child {
 		switch t := c.(type) {
 		case *etree.Element:
-			b = appendElement(b, t)
+			b = w.element(b, t)
 		case *etree.CharData:
 			b = appendEscaped(b, t.Data, false)
 		case *etree.Comment:

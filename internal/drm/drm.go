@@ -3,8 +3,8 @@
 // Smooth Streaming protection header.
 //
 // Each DRM system is one file implementing System and one line in
-// NewRegistry. Systems are pure functions of their Input and their
-// configuration: they never fetch keys and never do I/O, so the same
+// Config.systems (config.go). Systems are pure functions of their Input and
+// their configuration: they never fetch keys and never do I/O, so the same
 // request always yields byte-identical signaling.
 package drm
 

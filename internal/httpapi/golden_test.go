@@ -177,12 +177,18 @@ func TestRoutes(t *testing.T) {
 }
 
 func BenchmarkHandler(b *testing.B) {
+	const (
+		widevine  = "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"
+		playready = "9a04f079-9840-4286-ab92-e65be0885f95"
+		fairplay  = "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"
+	)
 	for _, bc := range []struct {
 		name string
 		body string
 	}{
-		{"2key", base},
-		{"8key-2drm", eightKeyTwoDRM(b)},
+		{"2key-1drm", base},
+		{"8key-2drm", eightKeys(b, "cenc", widevine, playready)},
+		{"8key-3drm", eightKeys(b, "cbcs", widevine, playready, fairplay)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			h := newHandler(b)
@@ -206,9 +212,10 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
-// eightKeyTwoDRM builds the MediaPackage PRESET-VIDEO-5 + PRESET-AUDIO-3
-// shape (8 keys) with two DRM systems per key, live with one period.
-func eightKeyTwoDRM(tb testing.TB) string {
+// eightKeys builds the MediaPackage PRESET-VIDEO-5 + PRESET-AUDIO-3 shape
+// (8 keys), live with one period, with one DRMSystem per key per system
+// asking for everything the system signals (as MediaPackage v2 CMAF does).
+func eightKeys(tb testing.TB, scheme string, systems ...string) string {
 	tb.Helper()
 	tracks := []struct{ name, filter string }{
 		{"SD", `<cpix:VideoFilter maxPixels="589824"/>`},
@@ -223,11 +230,18 @@ func eightKeyTwoDRM(tb testing.TB) string {
 	var ck, ds, rules strings.Builder
 	for i, tr := range tracks {
 		kid := strings.Replace("00000000-1111-2222-3333-44444444444N", "N", string(rune('0'+i)), 1)
-		ck.WriteString(`    <cpix:ContentKey kid="` + kid + `" commonEncryptionScheme="cenc"/>` + "\n")
-		ds.WriteString(`    <cpix:DRMSystem kid="` + kid + `" systemId="` + w3c + `"><cpix:PSSH/><cpix:ContentProtectionData/></cpix:DRMSystem>` + "\n")
+		ck.WriteString(`    <cpix:ContentKey kid="` + kid + `" commonEncryptionScheme="` + scheme + `"/>` + "\n")
+		for _, sys := range systems {
+			ds.WriteString(`    <cpix:DRMSystem kid="` + kid + `" systemId="` + sys + `">`)
+			ds.WriteString(`<cpix:PSSH/>`)
+			if sys != "94ce86fb-07ff-4f43-adb8-93d2fa968ca2" {
+				ds.WriteString(`<cpix:ContentProtectionData/>`)
+			}
+			ds.WriteString(`<cpix:HLSSignalingData playlist="media"/><cpix:HLSSignalingData playlist="master"/></cpix:DRMSystem>` + "\n")
+		}
 		rules.WriteString(`    <cpix:ContentKeyUsageRule kid="` + kid + `" intendedTrackType="` + tr.name + `"><cpix:KeyPeriodFilter periodId="keyPeriod_1"/>` + tr.filter + `</cpix:ContentKeyUsageRule>` + "\n")
 	}
-	doc := `<?xml version="1.0" encoding="UTF-8"?>
+	return `<?xml version="1.0" encoding="UTF-8"?>
 <cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" contentId="bench_8key" version="2.3">
   <cpix:ContentKeyList>
 ` + ck.String() + `  </cpix:ContentKeyList>
@@ -237,5 +251,4 @@ func eightKeyTwoDRM(tb testing.TB) string {
   <cpix:ContentKeyUsageRuleList>
 ` + rules.String() + `  </cpix:ContentKeyUsageRuleList>
 </cpix:CPIX>`
-	return doc
 }

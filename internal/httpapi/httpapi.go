@@ -150,7 +150,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, ver string, hasV
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/xml")
 		return http.StatusUnsupportedMediaType, speke.Summary{}, errors.New("content type " + ct)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cpix.MaxBodyBytes))
+	body, err := readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -177,6 +177,20 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, ver string, hasV
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(resp.Body)
 	return http.StatusOK, resp.Summary, nil
+}
+
+// readBody reads at most cpix.MaxBodyBytes, in one allocation when the
+// length is announced.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, cpix.MaxBodyBytes)
+	if n := r.ContentLength; n > 0 && n <= cpix.MaxBodyBytes {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(rd)
 }
 
 func (h *handler) baseURL(r *http.Request) string {

@@ -50,19 +50,21 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 		// has no such form (FairPlay has no pssh) and says so by leaving it
 		// unset rather than by failing.
 		if sp.want.PSSH && sig.PSSH != nil {
-			sp.el.PSSH[0].SetText(b64.EncodeToString(sig.PSSH))
+			sp.el.PSSH[0].SetBase64(sig.PSSH)
 		}
 		if sp.want.ContentProtectionData && sig.ContentProtectionData != nil {
-			sp.el.ContentProtectionData[0].SetText(b64.EncodeToString(sig.ContentProtectionData))
+			sp.el.ContentProtectionData[0].SetBase64(sig.ContentProtectionData)
 		}
 		if sp.want.SmoothStreaming && sig.SmoothStreaming != "" {
 			sp.el.SmoothStreaming[0].SetText(sig.SmoothStreaming)
 		}
 		if sp.want.HLS && sig.HLSAttributes != "" {
-			sp.hlsMedia[0].SetText(b64.EncodeToString([]byte("#EXT-X-KEY:" + sig.HLSAttributes)))
-			sp.hlsMain[0].SetText(b64.EncodeToString([]byte("#EXT-X-SESSION-KEY:" + sig.HLSAttributes)))
+			sp.hlsMedia[0].SetBase64(append([]byte("#EXT-X-KEY:"), sig.HLSAttributes...))
+			sp.hlsMain[0].SetBase64(append([]byte("#EXT-X-SESSION-KEY:"), sig.HLSAttributes...))
 		}
-		p.extra += 4*len(sig.PSSH)/3 + 4*len(sig.ContentProtectionData)/3 + len(sig.SmoothStreaming) + 3*len(sig.HLSAttributes)
+		enc := base64.StdEncoding.EncodedLen
+		p.extra += enc(len(sig.PSSH)) + enc(len(sig.ContentProtectionData)) + len(sig.SmoothStreaming) +
+			2*enc(len("#EXT-X-SESSION-KEY:")+len(sig.HLSAttributes))
 	}
 	return nil
 }

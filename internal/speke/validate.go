@@ -51,7 +51,13 @@ type systemPlan struct {
 	hlsMain  []*cpix.Element
 }
 
-func (p *plan) sizeHint(reqLen int) int { return reqLen + p.extra + 1024 }
+// sizeHint is the response size: the request, the signaling, and per key
+// the Data/Secret/PlainValue elements and an explicitIV (about 170 bytes).
+// Too small costs a copy of the whole buffer, so it errs high.
+func (p *plan) sizeHint(reqLen int) int {
+	n := reqLen + p.extra + 256*len(p.keys)
+	return n + n/8 + 512
+}
 
 // validate applies the SPEKE v2.0/v2.1 rules in the order of the
 // specification's error table, so the first broken rule names the error.
