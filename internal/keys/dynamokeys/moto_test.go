@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -497,7 +498,15 @@ func TestMotoFaults(t *testing.T) {
 			t.Parallel() // the plans wait mostly in SDK backoff
 			table := newTable(t)
 			faulty := &mototest.Faulty{Plan: tc.plan}
-			s := motoStore(t, table, faulty)
+			// The production retry policy, with its backoff shortened so
+			// the plans do not spend the test's time sleeping.
+			c := dynamodb.NewFromConfig(mototest.Config(t, faulty), func(o *dynamodb.Options) {
+				o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, 5*time.Millisecond)
+			})
+			s, err := dynamokeys.New(c, table, dynamokeys.Options{CallTimeout: awskeys.CallTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
 			type ck struct {
 				cid string
 				kid uuid.UUID
