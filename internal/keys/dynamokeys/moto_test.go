@@ -492,6 +492,14 @@ func TestMotoFaults(t *testing.T) {
 			}
 			return mototest.Pass
 		}, false, true},
+		// The same request, but its writes never reach the table: its
+		// fresh keys must not be handed out.
+		{"a run of writes refused", func(_ int, op string, opN int) mototest.Fault {
+			if op == "PutItem" && opN >= 3 && opN <= 11 {
+				return mototest.Status500
+			}
+			return mototest.Pass
+		}, false, true},
 		{"outage", func(int, string, int) mototest.Fault { return mototest.ResetBeforeSend }, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
