@@ -28,7 +28,7 @@ func CheckTable(ctx context.Context, api TableDescriber, table string, timeout t
 	defer cancel()
 	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
-		return awserr.Wrap("dynamokeys", "DescribeTable", fmt.Sprintf("table %q", table), err)
+		return awserr.WrapWithMessage("dynamokeys", "DescribeTable", fmt.Sprintf("table %q", table), err)
 	}
 	if out.Table == nil {
 		return fmt.Errorf("dynamokeys: DescribeTable %q returned no table", table)

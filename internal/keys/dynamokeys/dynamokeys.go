@@ -394,5 +394,9 @@ func unavailable(op, contentID string, err error) error {
 	if contentID != "" {
 		subject = fmt.Sprintf("content %q", contentID)
 	}
-	return awserr.Wrap("dynamokeys", op, subject, err)
+	if op == "PutItem" {
+		// Its request holds the key, which a service message may echo.
+		return awserr.Wrap("dynamokeys", op, subject, err)
+	}
+	return awserr.WrapWithMessage("dynamokeys", op, subject, err)
 }

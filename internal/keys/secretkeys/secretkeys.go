@@ -214,7 +214,7 @@ func (s *Source) fetch(ctx context.Context) (*snapshot, error) {
 	defer cancel()
 	out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.secretID)})
 	if err != nil {
-		return nil, awserr.Wrap("secretkeys", "GetSecretValue", fmt.Sprintf("%q", s.secretID), err)
+		return nil, awserr.WrapWithMessage("secretkeys", "GetSecretValue", fmt.Sprintf("%q", s.secretID), err)
 	}
 	if out.SecretString == nil {
 		return nil, fmt.Errorf("secretkeys: secret %q has no secret string (binary secrets are not supported)", s.secretID)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/keystest"
@@ -174,7 +175,11 @@ func TestStartupErrors(t *testing.T) {
 		{"unknown algorithm", `{"seed":"` + seed32 + `","algorithm":"HKDF-SHA256"}`, nil, `unknown algorithm "HKDF-SHA256"`},
 		{"trailing data", `{"seed":"` + seed32 + `","algorithm":"hkdf-sha256"}{}`, nil, "trailing data"},
 		{"too long", `{"seed":"` + strings.Repeat("A", 5000) + `","algorithm":"hkdf-sha256"}`, nil, "too long"},
-		{"access denied", "", &types.ResourceNotFoundException{Message: aws.String("no such secret " + seed32)}, "ResourceNotFoundException"},
+		// The service's message names the missing permission; it is kept
+		// because a GetSecretValue request carries no secret.
+		{"access denied", "", &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: secretsmanager:GetSecretValue"},
+			"AccessDeniedException: not authorized to perform: secretsmanager:GetSecretValue"},
+		{"not found", "", &types.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}, "ResourceNotFoundException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeSM{}

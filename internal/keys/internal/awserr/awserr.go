@@ -3,8 +3,11 @@
 //
 // Service error messages are written by the service and may quote the
 // request (a DynamoDB validation message can echo an item, and an item holds
-// a key), so only the error code, HTTP status and request ID are printed.
-// Transport errors (connection reset, deadline) are printed in full: they
+// a key), so for a call whose request carries key material (Wrap) only the
+// error code, HTTP status and request ID are printed. For calls whose
+// request holds no secret (WrapWithMessage: reads, DescribeTable,
+// GetSecretValue) the message is kept, because it is what tells an operator
+// which IAM action is missing. Transport errors (connection reset, deadline) are printed in full: they
 // are produced by the client and never contain a request body. The original
 // error stays reachable through errors.Is and errors.As.
 package awserr
@@ -25,23 +28,36 @@ type Error struct {
 	err error
 }
 
-// Wrap returns an error for a failed call: pkg is the reporting package, op
-// the AWS operation and subject what the call was about (may be empty).
+// Wrap returns an error for a failed call whose request carried key
+// material: pkg is the reporting package, op the AWS operation and subject
+// what the call was about (may be empty).
 func Wrap(pkg, op, subject string, err error) error {
+	return wrap(pkg, op, subject, err, false)
+}
+
+// WrapWithMessage is Wrap for a call whose request carried no secret; the
+// service's message is included.
+func WrapWithMessage(pkg, op, subject string, err error) error {
+	return wrap(pkg, op, subject, err, true)
+}
+
+func wrap(pkg, op, subject string, err error, withMessage bool) error {
 	msg := pkg + ": " + op
 	if subject != "" {
 		msg += " " + subject
 	}
-	return &Error{msg: msg + ": " + Describe(err), err: err}
+	return &Error{msg: msg + ": " + describe(err, withMessage), err: err}
 }
 
-// Describe summarises err without any service-written text.
-func Describe(err error) string {
+func describe(err error, withMessage bool) string {
 	var api smithy.APIError
 	if !errors.As(err, &api) {
 		return err.Error()
 	}
 	s := "service error " + api.ErrorCode()
+	if withMessage && api.ErrorMessage() != "" {
+		s += ": " + api.ErrorMessage()
+	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		s += fmt.Sprintf(" (HTTP %d, request ID %s)", re.HTTPStatusCode(), re.ServiceRequestID())
