@@ -39,3 +39,13 @@ fuzz-smoke:
 ## bench: the handler benchmarks
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/httpapi
+
+.PHONY: test-aws bench-aws
+
+## test-aws: the AWS key sources (DynamoDB, Secrets Manager) against moto_server, verbose; also part of test-unit
+test-aws:
+	$(GO) test -race -count=1 -v ./internal/keys/dynamokeys ./internal/keys/secretkeys ./internal/keys/awskeys
+
+## bench-aws: latency a request spends in the AWS key sources against moto on loopback
+bench-aws:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/keys/dynamokeys ./internal/keys/secretkeys

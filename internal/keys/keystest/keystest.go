@@ -137,6 +137,45 @@ func Run(t *testing.T, open Open, opt Options) {
 			}
 		}
 	})
+	t.Run("LargeBatch", func(t *testing.T) {
+		// More KIDs than one DynamoDB BatchGetItem takes (100), some
+		// repeated, half of them known before: order, duplicates and
+		// stability must survive however a store splits the work.
+		cid := RandomContentID()
+		kids := make([]uuid.UUID, 150)
+		for i := range kids {
+			kids[i] = RandomKID()
+		}
+		first, err := open(t).Keys(context.Background(), cid, kids[:75])
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := append(append([]uuid.UUID{}, kids...), kids[:10]...)
+		all, err := open(t).Keys(context.Background(), cid, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(req) {
+			t.Fatalf("got %d keys for %d KIDs", len(all), len(req))
+		}
+		for i := range first {
+			if !all[i].Equal(first[i]) {
+				t.Fatalf("KID %d changed key in a larger batch", i)
+			}
+		}
+		for i := range 10 {
+			if !all[150+i].Equal(all[i]) {
+				t.Fatalf("repeated KID %d got another key", i)
+			}
+		}
+		distinct := map[[keys.Size]byte]bool{}
+		for _, k := range all[:150] {
+			distinct[k.Reveal()] = true
+		}
+		if len(distinct) != 150 {
+			t.Errorf("150 KIDs got %d distinct keys", len(distinct))
+		}
+	})
 	t.Run("CancelledContext", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -1,0 +1,125 @@
+package awskeys_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/keys/awskeys"
+	"github.com/speke-go/keyprovider/internal/keys/dynamokeys"
+	"github.com/speke-go/keyprovider/internal/keys/internal/mototest"
+	"github.com/speke-go/keyprovider/internal/keys/keystest"
+	"github.com/speke-go/keyprovider/internal/keys/secretkeys"
+)
+
+func TestMain(m *testing.M) { mototest.Main(m) }
+
+func name(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func fromEnv(t *testing.T, vars map[string]string) (keys.Source, error) {
+	t.Helper()
+	return awskeys.NewFromEnv(t.Context(), mototest.Getenv(vars), mototest.ConfigOptions()...)
+}
+
+// TestNewFromEnvConformance runs the conformance suite through the
+// constructor main uses, so configuration, retry policy and clients are the
+// production ones.
+func TestNewFromEnvConformance(t *testing.T) {
+	table := name("keys-")
+	mototest.CreateTable(t, dynamodb.NewFromConfig(mototest.Config(t, nil)), table)
+	seed := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
+	secret := name("seed-")
+	_, err := secretsmanager.NewFromConfig(mototest.Config(t, nil)).CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+		Name:         aws.String(secret),
+		SecretString: aws.String(`{"seed":"` + seed + `","algorithm":"hkdf-sha256"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		vars map[string]string
+		want any
+	}{
+		{map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": table, "AWS_LAMBDA_FUNCTION_NAME": "fn"}, &dynamokeys.Store{}},
+		{map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": secret, "SECRET_REFRESH_INTERVAL": "1m"}, &secretkeys.Source{}},
+	} {
+		t.Run(tc.vars["KEY_SOURCE"], func(t *testing.T) {
+			keystest.Run(t, func(t *testing.T) keys.Source {
+				s, err := fromEnv(t, tc.vars)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprintf("%T", s) != fmt.Sprintf("%T", tc.want) {
+					t.Fatalf("got a %T", s)
+				}
+				return s
+			}, keystest.Options{PerContent: true})
+		})
+	}
+}
+
+func TestNewFromEnvErrors(t *testing.T) {
+	wrong := name("wrong-")
+	_, err := dynamodb.NewFromConfig(mototest.Config(t, nil)).CreateTable(t.Context(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(wrong),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("kid"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("kid"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		wantErr string
+	}{
+		{"no KEY_SOURCE", nil, `KEY_SOURCE="": want "dynamodb" or "secretsmanager"`},
+		{"unknown KEY_SOURCE", map[string]string{"KEY_SOURCE": "DynamoDB"}, `KEY_SOURCE="DynamoDB"`},
+		{"dynamodb without table", map[string]string{"KEY_SOURCE": "dynamodb"}, "KEY_SOURCE=dynamodb requires TABLE_NAME"},
+		{"secretsmanager without secret", map[string]string{"KEY_SOURCE": "secretsmanager", "TABLE_NAME": "t"}, "KEY_SOURCE=secretsmanager requires SECRET_ID"},
+		{"bad refresh interval", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "s", "SECRET_REFRESH_INTERVAL": "10"}, `SECRET_REFRESH_INTERVAL="10"`},
+		{"tiny refresh interval", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "s", "SECRET_REFRESH_INTERVAL": "1ms"}, "at least 1s"},
+		{"table missing", map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": "nope"}, "DescribeTable"},
+		{"table with other keys", map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": wrong}, "want partition key contentId (S) and sort key kid (S)"},
+		{"secret missing", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "nope"}, "ResourceNotFoundException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := fromEnv(t, tc.vars)
+			if err == nil || s != nil {
+				t.Fatal("incomplete configuration accepted")
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestNoRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_PROFILE", "")
+	getenv := func(k string) string {
+		return map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": "t"}[k]
+	}
+	_, err := awskeys.NewFromEnv(context.Background(), getenv, mototest.ConfigOptions()...)
+	if err == nil || !strings.Contains(err.Error(), "set AWS_REGION") {
+		t.Fatalf("err = %v", err)
+	}
+}
