@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/speke-go/keyprovider/internal/config"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/keys/awskeys"
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
@@ -32,10 +34,22 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	}), nil
 }
 
+// startupTimeout bounds the AWS calls that check the key store at start
+// (DescribeTable, GetSecretValue), well inside Lambda's 10 s init phase.
+const startupTimeout = 8 * time.Second
+
 func keySource(ctx context.Context, cfg config.Config, getenv func(string) string) (keys.Source, error) {
 	switch cfg.KeySource {
 	case config.SourceLocal:
 		return keys.OpenLocal(cfg.DataDir)
+	case config.SourceDynamoDB, config.SourceSecretsManager:
+		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
+		defer cancel()
+		src, err := awskeys.NewFromEnv(ctx, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("KEY_SOURCE=%s: %w", cfg.KeySource, err)
+		}
+		return src, nil
 	}
 	return nil, fmt.Errorf("KEY_SOURCE=%s is not available in this build", cfg.KeySource)
 }
