@@ -47,6 +47,7 @@ function respond(event, status, reason) {
   return new Promise((resolve, reject) => {
     const req = https.request({
       hostname: u.hostname,
+      port: u.port || 443,
       path: u.pathname + u.search,
       method: 'PUT',
       headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
