@@ -223,8 +223,10 @@ func TestEncryptorRolePermissions(t *testing.T) {
 	})
 }
 
-// wildcardFindings reports every Allow statement whose Action is "*" or
-// "service:*" or whose Resource is "*", and any NotAction/NotResource.
+// wildcardFindings reports every Allow statement with a wildcard anywhere in
+// an action ("*", "dynamodb:*", "kms:ReEncrypt*") or a Resource of "*", and
+// any NotAction/NotResource. ARNs may contain wildcards (a log group's
+// streams), so only a bare "*" resource counts.
 func wildcardFindings(docs []policyDoc) []string {
 	var out []string
 	for _, p := range docs {
@@ -236,7 +238,7 @@ func wildcardFindings(docs []policyDoc) []string {
 				continue // a Deny may be as wide as it likes
 			}
 			for _, a := range strs(st["Action"]) {
-				if a == "*" || strings.HasSuffix(a, ":*") {
+				if strings.Contains(a, "*") {
 					out = append(out, p.where+": Action "+a)
 				}
 			}
@@ -272,10 +274,11 @@ func TestWildcardWalkerCatches(t *testing.T) {
 		map[string]any{"Effect": "Allow", "Action": []any{"s3:GetObject", "dynamodb:*"}, "Resource": "arn:x"},
 		map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": []any{"arn:x", "*"}},
 		map[string]any{"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:x"},
+		map[string]any{"Effect": "Allow", "Action": "kms:GenerateDataKey*", "Resource": "arn:x:*"},
 		map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"},
 	}}
 	got := wildcardFindings([]policyDoc{{where: "p", doc: doc}})
-	want := []string{"p: Action *", "p: Action dynamodb:*", "p: NotAction/NotResource", "p: Resource *"}
+	want := []string{"p: Action *", "p: Action dynamodb:*", "p: Action kms:GenerateDataKey*", "p: NotAction/NotResource", "p: Resource *"}
 	sort.Strings(got)
 	if !slices.Equal(got, want) {
 		t.Fatalf("findings %v, want %v (and nothing for the Deny)", got, want)

@@ -68,7 +68,7 @@ func buildBinary(t *testing.T) (host, arm64 string) {
 			return
 		}
 		build := func(goarch, out string) error {
-			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, "./lambda")
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./lambda")
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 			if b, err := cmd.CombinedOutput(); err != nil {
