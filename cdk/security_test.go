@@ -602,3 +602,22 @@ func TestCfnLint(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyChangeRedeploys: API Gateway applies a resource policy only
+// with a new deployment. If a change of the allow-list did not change the
+// Deployment's logical ID, a principal removed from the list would keep
+// its access until some unrelated change redeployed the API.
+func TestPolicyChangeRedeploys(t *testing.T) {
+	base := synth(t, "dynamodb")
+	cfg := variantConfig("dynamodb")
+	cfg.AllowedPrincipalArns = []string{extraPrincipal}
+	changed := synthConfig(t, cfg, nil)
+	before, after := base.one(t, "AWS::ApiGateway::Deployment").ID, changed.one(t, "AWS::ApiGateway::Deployment").ID
+	if before == after {
+		t.Errorf("deployment %s unchanged after an allow-list change", before)
+	}
+	stage := changed.one(t, "AWS::ApiGateway::Stage")
+	if ref(stage.Props["DeploymentId"]) != after {
+		t.Errorf("stage points at %v, want the new deployment %s", stage.Props["DeploymentId"], after)
+	}
+}
