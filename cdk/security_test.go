@@ -411,6 +411,10 @@ func TestSecretProtections(t *testing.T) {
 	if ref(cr.Props["SecretId"]) != sec.ID || !retained(cr) {
 		t.Errorf("seed writer resource %v", cr.Raw)
 	}
+	fn := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.Function))
+	if !slices.Contains(strs(fn.Raw["DependsOn"]), cr.ID) {
+		t.Errorf("the function does not wait for the seed (DependsOn %v)", fn.Raw["DependsOn"])
+	}
 	checkKeyStoreKey(t, s)
 }
 

@@ -80,12 +80,13 @@ func NewKeyProviderStack(scope constructs.Construct, id string, props *KeyProvid
 	})
 
 	env := map[string]*string{"KEY_SOURCE": jsii.String(cfg.KeyStore)}
+	var seedWritten awscdk.CustomResource
 	switch cfg.KeyStore {
 	case KeyStoreDynamoDB:
 		s.Table = newTable(stack, s.KeyStoreKey)
 		env["TABLE_NAME"] = s.Table.TableName()
 	case KeyStoreSecretsManager:
-		s.Secret = newSeedSecret(stack, s.KeyStoreKey, cfg.LogRetentionDays)
+		s.Secret, seedWritten = newSeedSecret(stack, s.KeyStoreKey, cfg.LogRetentionDays)
 		// The ARN, never the value, goes into the environment.
 		env["SECRET_ID"] = s.Secret.SecretArn()
 	}
@@ -118,11 +119,15 @@ func NewKeyProviderStack(scope constructs.Construct, id string, props *KeyProvid
 		LogGroup:      fnLogs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		Environment:   &env,
+		// Unset by default: the stage throttle already bounds the load,
+		// and reserving fails deploys in accounts with a low quota.
+		ReservedConcurrentExecutions: reserved(cfg.ReservedConcurrency),
 	})
-	if cfg.ReservedConcurrency > 0 {
-		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(float64(cfg.ReservedConcurrency)))
-	}
 	s.Function = fn
+	if seedWritten != nil {
+		// No function, hence no key request, before the seed exists.
+		fn.Node().AddDependency(seedWritten)
+	}
 
 	// Grants limited to the selected store and to the calls the service
 	// makes: no Scan/Query/Delete, no secret writes.
@@ -193,6 +198,13 @@ func NewKeyProviderStack(scope constructs.Construct, id string, props *KeyProvid
 	return s
 }
 
+func reserved(n int) *float64 {
+	if n <= 0 {
+		return nil
+	}
+	return jsii.Number(float64(n))
+}
+
 // mustBootstrapDir returns dir if it holds a `bootstrap` file. Deploying an
 // asset without it would give a function that fails every invocation, so
 // synthesis stops here with the command that fixes it.
@@ -225,7 +237,7 @@ func newTable(stack awscdk.Stack, key awskms.Key) awsdynamodb.Table {
 // with neither SecretString nor GenerateSecretString) and a one-shot custom
 // resource that writes {"seed":"<base64 of 32 random bytes>",
 // "algorithm":"hkdf-sha256"} into it at first deploy; see seedsecret.js.
-func newSeedSecret(stack awscdk.Stack, key awskms.Key, days int) awssecretsmanager.Secret {
+func newSeedSecret(stack awscdk.Stack, key awskms.Key, days int) (awssecretsmanager.Secret, awscdk.CustomResource) {
 	secret := awssecretsmanager.NewSecret(stack, jsii.String("SeedSecret"), &awssecretsmanager.SecretProps{
 		Description:   jsii.String("HKDF seed of the SPEKE key provider. Never rotate or edit: every content key derives from it."),
 		EncryptionKey: key,
@@ -267,7 +279,7 @@ func newSeedSecret(stack awscdk.Stack, key awskms.Key, days int) awssecretsmanag
 	})
 	// The grants must exist before the writer runs.
 	cr.Node().AddDependency(role)
-	return secret
+	return secret, cr
 }
 
 // newEncryptorRole is a role one AWS media service assumes to sign SPEKE
