@@ -1,0 +1,57 @@
+// Command cdk synthesizes the SPEKE key provider stack. Run it through the
+// CDK CLI (cdk.json) or directly: `CDK_OUTDIR=cdk.out go run ./cdk`.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// StackName is the CloudFormation stack name (and the template's file name
+// in cdk.out).
+const StackName = "SpekeKeyProvider"
+
+func main() {
+	app := awscdk.NewApp(nil)
+	cfg, err := ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cdk:", err)
+		jsii.Close()
+		os.Exit(2)
+	}
+	NewKeyProviderStack(app, StackName, &KeyProviderStackProps{StackProps: awscdk.StackProps{Env: env()}, Config: cfg})
+	// cdk-nag runs on every synth, so `cdk deploy` fails on a new finding
+	// exactly as the tests do.
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	// The CLI refuses to deploy a stack with error annotations; a plain
+	// `go run ./cdk` (make synth) must fail the same way.
+	failed := false
+	for _, st := range *app.Synth(nil).Stacks() {
+		for _, m := range *st.Messages() {
+			if m.Level == cxapi.SynthesisMessageLevel_ERROR {
+				fmt.Fprintf(os.Stderr, "cdk: %s: %v\n", *m.Id, m.Entry.Data)
+				failed = true
+			}
+		}
+	}
+	jsii.Close()
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// env pins the stack to the CLI's account and Region when the CLI provides
+// them (deploy), and leaves it environment-agnostic otherwise (offline
+// synth, tests).
+func env() *awscdk.Environment {
+	acct, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION")
+	if acct == "" || region == "" {
+		return nil
+	}
+	return &awscdk.Environment{Account: jsii.String(acct), Region: jsii.String(region)}
+}
