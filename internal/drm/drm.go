@@ -42,7 +42,8 @@ type Input struct {
 	KID       uuid.UUID
 	Key       keys.Key
 	// IV is the request's ContentKey@explicitIV, or a derived IV when the
-	// request had none. Always set.
+	// request had none. It is set whenever the request carried one or a
+	// system for this KID NeedsIV; otherwise it is zero.
 	IV     keys.IV
 	Scheme Scheme
 	Want   Want

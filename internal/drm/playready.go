@@ -71,10 +71,11 @@ func (p *PlayReady) Signal(in Input) (Signaling, error) {
 	if w.ContentProtectionData {
 		// Two sibling elements with unprefixed namespaces: the box for EME
 		// players, the bare PRO (mspr:pro) for players that read only it.
-		cpd := cencPSSHElement(base64.StdEncoding.EncodeToString(box))
-		cpd = append(cpd, `<pro xmlns="urn:microsoft:playready">`...)
+		const proOpen, proEnd = `<pro xmlns="urn:microsoft:playready">`, `</pro>`
+		cpd := cencPSSHElement(box, len(proOpen)+len(proB64)+len(proEnd))
+		cpd = append(cpd, proOpen...)
 		cpd = append(cpd, proB64...)
-		out.ContentProtectionData = append(cpd, `</pro>`...)
+		out.ContentProtectionData = append(cpd, proEnd...)
 	}
 	if w.HLS {
 		method, err := hlsSampleMethod(in.Scheme)

@@ -3,7 +3,6 @@ package drm
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"strings"
 
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
@@ -64,12 +63,11 @@ func (w *Widevine) Signal(in Input) (Signaling, error) {
 		d.ContentID = []byte(in.ContentID)
 	}
 	box := PSSHBox{Version: 0, SystemID: WidevineSystemID, Data: d.Marshal()}.Marshal()
-	b64 := base64.StdEncoding.EncodeToString(box)
 	if in.Want.PSSH {
 		out.PSSH = box
 	}
 	if in.Want.ContentProtectionData {
-		out.ContentProtectionData = cencPSSHElement(b64)
+		out.ContentProtectionData = cencPSSHElement(box, 0)
 	}
 	if in.Want.HLS {
 		method, err := hlsSampleMethod(in.Scheme)
@@ -82,7 +80,7 @@ func (w *Widevine) Signal(in Input) (Signaling, error) {
 		// is already in the box the URI carries, which is where Shaka
 		// Player and Widevine CDMs take it from.
 		out.HLSAttributes = "METHOD=" + method +
-			`,URI="data:text/plain;base64,` + b64 +
+			`,URI="data:text/plain;base64,` + base64.StdEncoding.EncodeToString(box) +
 			`",KEYFORMAT="urn:uuid:` + WidevineSystemID.String() +
 			`",KEYFORMATVERSIONS="1"`
 	}
@@ -182,10 +180,10 @@ func hlsSampleMethod(s Scheme) (string, error) {
 // box: one root element in the unprefixed cenc namespace, because some
 // packagers reject prefixed elements and the AWS test suite parses the
 // fragment as a single XML document.
-func cencPSSHElement(b64Box string) []byte {
-	var s strings.Builder
-	s.WriteString(`<pssh xmlns="urn:mpeg:cenc:2013">`)
-	s.WriteString(b64Box)
-	s.WriteString(`</pssh>`)
-	return []byte(s.String())
+func cencPSSHElement(box []byte, extra int) []byte {
+	const open, end = `<pssh xmlns="urn:mpeg:cenc:2013">`, `</pssh>`
+	b := make([]byte, 0, len(open)+base64.StdEncoding.EncodedLen(len(box))+len(end)+extra)
+	b = append(b, open...)
+	b = base64.StdEncoding.AppendEncode(b, box)
+	return append(b, end...)
 }

@@ -20,11 +20,9 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 		k := &p.keys[i]
 		kb := got[i].Reveal()
 		k.el.SetPlainValue(b64.EncodeToString(kb[:]))
-		if !k.hasIV {
+		if !k.hasIV && k.needsIV {
 			k.iv = keys.DeriveIV(got[i], p.contentID, p.kids[i])
-			if k.needsIV {
-				k.el.SetAttr("explicitIV", b64.EncodeToString(k.iv[:]))
-			}
+			k.el.SetAttr("explicitIV", b64.EncodeToString(k.iv[:]))
 		}
 	}
 	for i := range p.systems {
