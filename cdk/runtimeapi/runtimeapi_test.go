@@ -26,7 +26,7 @@ import (
 )
 
 // repoRoot is two levels up from this package.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
@@ -47,7 +47,7 @@ var (
 // bootstrap`. It skips only while the lambda package has no main (before
 // the service lands on the branch). RUNTIMEAPI_BINARY=<path> tests a
 // prebuilt host binary instead.
-func buildBinary(t *testing.T) (host, arm64 string) {
+func buildBinary(t testing.TB) (host, arm64 string) {
 	t.Helper()
 	root := repoRoot(t)
 	if b := os.Getenv("RUNTIMEAPI_BINARY"); b != "" {
@@ -123,7 +123,7 @@ type result struct {
 // fakeRuntime implements the parts of the Lambda Runtime API (2018-06-01)
 // a Go function uses: next, response, error, and init error.
 type fakeRuntime struct {
-	t       *testing.T
+	t       testing.TB
 	ln      net.Listener
 	queue   chan *invocation
 	mu      sync.Mutex
@@ -132,7 +132,7 @@ type fakeRuntime struct {
 	n       int
 }
 
-func newFakeRuntime(t *testing.T) *fakeRuntime {
+func newFakeRuntime(t testing.TB) *fakeRuntime {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ type process struct {
 // startBinary runs bin (optionally under an emulator) with the Lambda
 // environment of the deployed function and KEY_SOURCE=local, so nothing
 // reaches AWS.
-func startBinary(t *testing.T, bin string, emulator ...string) *process {
+func startBinary(t testing.TB, bin string, emulator ...string) *process {
 	t.Helper()
 	rt := newFakeRuntime(t)
 	args := append(append([]string{}, emulator...), bin)
@@ -253,7 +253,7 @@ func startBinary(t *testing.T, bin string, emulator ...string) *process {
 
 // invoke hands one event to the binary and returns its answer. It fails on
 // an init error, an exit, or a binary that never asks for the event.
-func (p *process) invoke(t *testing.T, payload []byte) result {
+func (p *process) invoke(t testing.TB, payload []byte) result {
 	t.Helper()
 	p.rt.mu.Lock()
 	p.rt.n++
@@ -322,7 +322,7 @@ func (r proxyResponse) body(t *testing.T) []byte {
 	return b
 }
 
-func loadEvent(t *testing.T, name string) []byte {
+func loadEvent(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "events", name))
 	if err != nil {
@@ -543,5 +543,23 @@ func TestFakeRuntimeProtocol(t *testing.T) {
 	}
 	if r.kind != "response" || string(r.body) != `echo:{"x":1}` {
 		t.Errorf("got %s %q", r.kind, r.body)
+	}
+}
+
+// BenchmarkColdStart measures a cold start as Lambda sees it: exec of the
+// real binary with the deployed function's environment (local key source,
+// so no AWS call), until its answer to the first SPEKE event is posted.
+func BenchmarkColdStart(b *testing.B) {
+	host, _ := buildBinary(b)
+	event := loadEvent(b, "speke-v2.0.json")
+	for b.Loop() {
+		p := startBinary(b, host)
+		r := p.invoke(b, event)
+		if r.kind != "response" {
+			b.Fatalf("invocation error: %s", r.body)
+		}
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		p.exited <- nil // for the cleanup registered by startBinary
 	}
 }
