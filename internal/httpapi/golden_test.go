@@ -5,7 +5,10 @@ import (
 
 	"encoding/base64"
 	"flag"
+	"fmt"
 	"github.com/beevik/etree"
+
+	"github.com/speke-go/keyprovider/internal/drm/drmtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -41,6 +44,8 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("headers %v", res.Header())
 			}
 			got := res.Body.Bytes()
+			// Beyond the snapshot: every carriage rule, by independent decoders.
+			drmtest.CheckResponse(t, body, got, nil)
 			golden := name + ".response.xml"
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -290,4 +295,64 @@ func eightKeys(tb testing.TB, scheme string, systems ...string) string {
   <cpix:ContentKeyUsageRuleList>
 ` + rules.String() + `  </cpix:ContentKeyUsageRuleList>
 </cpix:CPIX>`
+}
+
+// TestCheckerCatchesOpenSystemBreakage: the carriage checker applied to the
+// golden files must fail when the Clear Key signaling is wrong, or its pass
+// means nothing.
+func TestCheckerCatchesOpenSystemBreakage(t *testing.T) {
+	h := newHandler(t)
+	tests := []struct {
+		name, request string
+		old, new      string // replaced inside the decoded signaling
+		elem          string // which element's base64 text to rewrite
+		want          string
+	}{
+		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "prefixed element"},
+		{"pssh of another KID in the CPD", "v2.0/clearkey-vod", "Y644JCDG7/AAAAAA==", "Y644JCDG7+AAAAAA==", "ContentProtectionData", "pssh"},
+		{"AES-128 with a SAMPLE-AES method", "v2.0/aes128-live", "METHOD=AES-128", "METHOD=SAMPLE-AES", "HLSSignalingData", "METHOD"},
+		{"AES-128 key URL of another KID", "v2.0/aes128-live", "100000000001\"", "100000000002\"", "HLSSignalingData", "URI"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := os.ReadFile("../../testdata/speke/" + tc.request + ".request.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			version := strings.TrimPrefix(filepath.Dir(tc.request), "v")
+			resp := post(t, h, version, string(req)).Body.String()
+			if errs := drmtest.Check(req, []byte(resp), nil); len(errs) != 0 {
+				t.Fatalf("unbroken response fails: %v", errs)
+			}
+			broken, n := rewriteBase64(t, resp, tc.elem, tc.old, tc.new)
+			if n == 0 {
+				t.Fatalf("%q not found in any %s", tc.old, tc.elem)
+			}
+			errs := drmtest.Check(req, []byte(broken), nil)
+			if len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), tc.want) {
+				t.Fatalf("checker missed it: %v", errs)
+			}
+		})
+	}
+}
+
+// rewriteBase64 decodes the text of every <…elem…> element, replaces old
+// with new, and re-encodes it; it returns how many elements changed.
+func rewriteBase64(t *testing.T, doc, elem, old, new string) (string, int) {
+	t.Helper()
+	re := regexp.MustCompile(`(<[^<>]*` + elem + `[^<>]*>)([^<]+)(<)`)
+	n := 0
+	out := re.ReplaceAllStringFunc(doc, func(m string) string {
+		p := re.FindStringSubmatch(m)
+		raw, err := base64.StdEncoding.DecodeString(p[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), old) {
+			return m
+		}
+		n++
+		return p[1] + base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), old, new, 1))) + p[3]
+	})
+	return out, n
 }

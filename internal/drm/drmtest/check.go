@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -14,10 +15,11 @@ import (
 
 // CPIX and PSKC namespaces; elements are matched by URI, never by prefix.
 const (
-	nsCPIX = "urn:dashif:org:cpix"
-	nsPSKC = "urn:ietf:params:xml:ns:keyprov:pskc"
-	nsCENC = "urn:mpeg:cenc:2013"
-	nsMSPR = "urn:microsoft:playready"
+	nsCPIX   = "urn:dashif:org:cpix"
+	nsPSKC   = "urn:ietf:params:xml:ns:keyprov:pskc"
+	nsCENC   = "urn:mpeg:cenc:2013"
+	nsMSPR   = "urn:microsoft:playready"
+	nsDashIF = "https://dashif.org/CPS"
 )
 
 type cpixDoc struct {
@@ -352,6 +354,14 @@ func (c sysCheck) checkCPD(b64 string, box, pro []byte) {
 			c.fail("ContentProtectionData roots %v, want one cenc pssh", names)
 			return
 		}
+	case CommonID:
+		if !slices.Equal(names, []string{nsCENC + " pssh", nsDashIF + " Laurl"}) {
+			c.fail("ContentProtectionData roots %v, want cenc pssh and dashif:Laurl", names)
+			return
+		}
+		if u, err := url.Parse(roots[1].text); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			c.fail("ContentProtectionData Laurl %q is not an http(s) URL", roots[1].text)
+		}
 	case PlayReadyID:
 		if !slices.Equal(names, []string{nsCENC + " pssh", nsMSPR + " pro"}) {
 			c.fail("ContentProtectionData roots %v, want cenc pssh and mspr pro", names)
@@ -367,6 +377,21 @@ func (c sysCheck) checkCPD(b64 string, box, pro []byte) {
 }
 
 type root struct{ space, local, text string }
+
+// isDashIFLaurl accepts the one prefixed element DASH signaling needs: the
+// Clear Key license URL, dashif:Laurl in the DASH-IF CPS namespace, which
+// dash.js finds by its "dashif" prefix.
+func isDashIFLaurl(t xml.StartElement) bool {
+	if t.Name.Space != "dashif" || t.Name.Local != "Laurl" {
+		return false
+	}
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" && a.Name.Local == "dashif" && a.Value == nsDashIF {
+			return true
+		}
+	}
+	return false
+}
 
 // fragmentRoots reads a sequence of top-level elements without a wrapper
 // and checks that none uses a prefix: RawToken leaves prefixes
@@ -385,13 +410,13 @@ func fragmentRoots(raw []byte) ([]root, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if t.Name.Space != "" {
+			if t.Name.Space != "" && !isDashIFLaurl(t) {
 				return nil, fmt.Errorf("prefixed element %s:%s", t.Name.Space, t.Name.Local)
 			}
 			if depth == 0 {
 				r := root{local: t.Name.Local}
 				for _, a := range t.Attr {
-					if a.Name.Space == "" && a.Name.Local == "xmlns" {
+					if (a.Name.Space == "" && a.Name.Local == "xmlns") || (a.Name.Space == "xmlns" && a.Name.Local == t.Name.Space) {
 						r.space = a.Value
 					}
 				}
@@ -457,7 +482,7 @@ func (c sysCheck) checkHLS(hls []hlsElem, box, pro []byte) {
 	if kid, ok := a["KEYID"]; ok && !strings.EqualFold(kid, "0x"+strings.ReplaceAll(c.kid, "-", "")) {
 		c.fail("KEYID %s is not the DRMSystem's KID", kid)
 	}
-	wantMethod := map[string]string{"cbcs": "SAMPLE-AES", "cenc": "SAMPLE-AES-CTR"}[c.scheme]
+	wantMethod := map[string]string{"cbcs": "SAMPLE-AES", "cenc": "SAMPLE-AES-CTR", "cbc1": "AES-128"}[c.scheme]
 	if a["METHOD"] != wantMethod {
 		c.fail("METHOD %s, want %s for %s", a["METHOD"], wantMethod, c.scheme)
 	}
@@ -484,6 +509,13 @@ func (c sysCheck) checkHLS(hls []hlsElem, box, pro []byte) {
 			c.fail("URI %q does not carry the PRO with charset=UTF-16", uri)
 		} else {
 			c.checkPRO(b)
+		}
+	case ClearKeyAES128ID:
+		if a["KEYFORMAT"] != `"identity"` {
+			c.fail("KEYFORMAT %s", a["KEYFORMAT"])
+		}
+		if u, err := url.Parse(uri); err != nil || (u.Scheme != "https" && u.Scheme != "http") || !strings.HasSuffix(u.Path, "/"+c.kid) {
+			c.fail("URI %q is not a key URL ending in KID %s", uri, c.kid)
 		}
 	case FairPlayID:
 		if a["KEYFORMAT"] != `"com.apple.streamingkeydelivery"` {

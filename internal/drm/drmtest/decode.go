@@ -30,6 +30,9 @@ const (
 	WidevineID  = "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"
 	PlayReadyID = "9a04f079-9840-4286-ab92-e65be0885f95"
 	FairPlayID  = "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"
+	// The open systems: W3C common PSSH (Clear Key in DASH) and HLS AES-128.
+	CommonID         = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
+	ClearKeyAES128ID = "3ea8778f-7742-4bf9-b18b-e834b2acbd47"
 )
 
 // PSSH is a pssh box as mp4ff decodes it, with UUIDs as lowercase strings.
