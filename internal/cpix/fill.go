@@ -46,30 +46,11 @@ func (k *ContentKey) SetPlainValue(b64 string) {
 	if secret == nil || secret.Parent() != data {
 		secret, ss = findOrCreate(data, ds, NSPSKC, "Secret")
 	} else {
-		ss = scopeOf(secret, ds)
+		ss = extendScope(secret, ds)
 	}
 	pv, _ := findOrCreate(secret, ss, NSPSKC, "PlainValue")
 	pv.Child = pv.Child[:0]
 	pv.SetText(b64)
-}
-
-// scopeOf extends s with e's own declarations (for elements the walker saw
-// but whose scope we did not keep in the model).
-func scopeOf(e *etree.Element, s *scope) *scope {
-	out := s
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
-			if out == s {
-				out = &scope{parent: s}
-			}
-			p := a.Key
-			if a.Space == "" {
-				p = ""
-			}
-			out.bindings = append(out.bindings, binding{p, a.Value})
-		}
-	}
-	return out
 }
 
 // findOrCreate returns parent's first child element {uri}local, creating it
@@ -80,7 +61,7 @@ func findOrCreate(parent *etree.Element, ps *scope, uri, local string) (*etree.E
 		if c.Tag != local {
 			continue
 		}
-		cs := scopeOf(c, ps)
+		cs := extendScope(c, ps)
 		if u, _ := cs.lookup(c.Space); u == uri {
 			return c, cs
 		}

@@ -164,6 +164,25 @@ func (s *scope) prefixFor(uri string) (string, bool) {
 	return "", false
 }
 
+// extendScope returns parent extended with e's namespace declarations, or
+// parent itself when e declares none.
+func extendScope(e *etree.Element, parent *scope) *scope {
+	s := parent
+	for _, a := range e.Attr {
+		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			if s == parent {
+				s = &scope{parent: parent}
+			}
+			p := a.Key
+			if a.Space == "" {
+				p = ""
+			}
+			s.bindings = append(s.bindings, binding{p, a.Value})
+		}
+	}
+	return s
+}
+
 // walker checks the whole tree once: element count, duplicate attributes,
 // unbound prefixes. It records each element's scope for the model.
 type walker struct {
@@ -184,23 +203,15 @@ func (w *walker) check(e *etree.Element, parent *scope) (*scope, error) {
 	if w.scopes == nil {
 		w.scopes = make(map[*etree.Element]*scope, 256)
 	}
-	s := parent
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
-			if s == parent {
-				s = &scope{parent: parent}
-			}
-			p := a.Key
-			if a.Space == "" {
-				p = ""
-			}
-			if p != "" && a.Value == "" {
+	s := extendScope(e, parent)
+	if s != parent {
+		for _, b := range s.bindings {
+			if b.prefix != "" && b.uri == "" {
 				return nil, malformed("empty namespace for a prefix", nil)
 			}
-			if p == "xml" || p == "xmlns" {
+			if b.prefix == "xml" || b.prefix == "xmlns" {
 				return nil, malformed("reserved prefix declared", nil)
 			}
-			s.bindings = append(s.bindings, binding{p, a.Value})
 		}
 	}
 	if parent == nil && s == nil {

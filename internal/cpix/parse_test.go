@@ -44,6 +44,8 @@ func TestParseRefuses(t *testing.T) {
 		{"unbound element prefix", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix"><x:ContentKeyList/></cpix:CPIX>`, ErrMalformed, "unbound namespace prefix"},
 		{"unbound attribute prefix", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" y:contentId="a"/>`, ErrMalformed, "unbound namespace prefix"},
 		{"unbound root prefix", `<cpix:CPIX contentId="a"/>`, ErrMalformed, "unbound namespace prefix"},
+		{"empty namespace for a prefix", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" xmlns:p=""/>`, ErrMalformed, "empty namespace for a prefix"},
+		{"xmlns prefix declared", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" xmlns:xmlns="urn:x"/>`, ErrMalformed, "reserved prefix declared"},
 		{"too deep", nested(MaxDepth + 1), ErrMalformed, "nesting too deep"},
 		{"very deep", nested(200000), ErrTooLarge, "body exceeds limit"},
 		{"too many elements", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat("<a/>", MaxElements) + `</cpix:CPIX>`, ErrMalformed, "too many elements"},
@@ -218,17 +220,17 @@ func plainValue(t *testing.T, d *Document) string {
 	t.Helper()
 	k := d.ContentKeys[0]
 	for _, data := range k.e.ChildElements() {
-		ds := scopeOf(data, k.scope)
+		ds := extendScope(data, k.scope)
 		if u, _ := ds.lookup(data.Space); u != NSCPIX || data.Tag != "Data" {
 			continue
 		}
 		for _, sec := range data.ChildElements() {
-			ss := scopeOf(sec, ds)
+			ss := extendScope(sec, ds)
 			if u, _ := ss.lookup(sec.Space); u != NSPSKC || sec.Tag != "Secret" {
 				continue
 			}
 			for _, pv := range sec.ChildElements() {
-				ps := scopeOf(pv, ss)
+				ps := extendScope(pv, ss)
 				if u, _ := ps.lookup(pv.Space); u == NSPSKC && pv.Tag == "PlainValue" {
 					return text(pv)
 				}
