@@ -21,6 +21,7 @@ test: vet test-unit test-cdk
 vet:
 	$(GO) vet ./internal/... ./lambda/...
 	@out=$$(gofmt -l internal lambda); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.1 ./internal/... ./lambda/...
 
 ## test-unit: the service's tests (protocol, keys, handler, fuzz seeds), with the race detector
 test-unit:
