@@ -42,6 +42,11 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 			if errors.As(err, &uc) {
 				return reject(uc.Child + " is not supported for DRMSystem " + sp.idText)
 			}
+			if errors.Is(err, drm.ErrIVIsKey) {
+				// Only a request's own explicitIV can equal the key (a
+				// derived IV never does): a client error, not a 500.
+				return reject("Invalid ContentKey@explicitIV for KID " + k.kidText)
+			}
 			return fmt.Errorf("speke: signaling for DRMSystem %s: %w", sp.idText, err)
 		}
 		// A wanted child that comes back empty is echoed empty: the system
