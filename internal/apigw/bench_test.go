@@ -59,7 +59,7 @@ func BenchmarkLambda(b *testing.B) {
 	}
 }
 
-func benchHandler(b *testing.B) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+func benchHandler(b *testing.B) *apigw.Function {
 	src, err := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, keys.SeedSize))
 	if err != nil {
 		b.Fatal(err)
