@@ -85,8 +85,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	resp := Serve(ctx, f.h, ev)
 	// One buffer of about the final size: JSON v2 encodes straight into a
 	// bytes.Buffer's spare capacity, so the answer is neither regrown nor
-	// copied out of an encoder buffer.
-	out := bytes.NewBuffer(make([]byte, 0, len(resp.Body)+len(resp.Body)/8+responseOverhead))
+	// copied out of an encoder buffer. The third on top is escapes plus the
+	// quarter of spare room the encoder keeps free after each flush.
+	out := bytes.NewBuffer(make([]byte, 0, len(resp.Body)+len(resp.Body)/3+responseOverhead))
 	if err := json.MarshalWrite(out, resp, jsonOptions); err != nil {
 		return nil, err // only for values JSON cannot hold; Serve makes none
 	}

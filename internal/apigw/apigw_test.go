@@ -194,24 +194,6 @@ func TestLambdaInvoke(t *testing.T) {
 	}
 }
 
-// BenchmarkServe measures the Lambda path: an API Gateway event through the
-// adapter and the handler to the proxy response.
-func BenchmarkServe(b *testing.B) {
-	src, _ := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, 32))
-	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{})
-	body, err := os.ReadFile("../../testdata/speke/v2.0/aes128-live.request.xml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := event(string(body), map[string]string{"Content-Type": "application/xml", "X-Speke-Version": "2.0"})
-	b.ReportAllocs()
-	for b.Loop() {
-		if r := apigw.Serve(context.Background(), h, ev); r.StatusCode != 200 {
-			b.Fatal(r.StatusCode, r.Body)
-		}
-	}
-}
-
 // TestHeaderSpellings: one header under several spellings resolves by the
 // package's rule, every time (the event's maps are iterated in random order,
 // so a rule that depends on it fails within a few runs).
