@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,10 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/config"
 	"github.com/speke-go/keyprovider/internal/httpapi"
-	"github.com/speke-go/keyprovider/internal/keys"
-	"github.com/speke-go/keyprovider/internal/speke"
 )
 
 // benchClients is the number of concurrent keep-alive clients: a busy
@@ -33,16 +32,19 @@ func BenchmarkServer(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			src, err := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, keys.SeedSize))
-			if err != nil {
-				b.Fatal(err)
-			}
-			reg, err := drm.NewRegistryFromConfig(drm.Config{})
+			// The server `make run` starts: configuration from the
+			// environment, the local key source, the default DRM settings.
+			env := map[string]string{"DATA_DIR": b.TempDir()}
+			cfg, err := config.Load(func(k string) string { return env[k] })
 			if err != nil {
 				b.Fatal(err)
 			}
 			log := slog.New(slog.DiscardHandler)
-			srv := NewServer(httpapi.New(speke.New(src, reg), httpapi.Options{Logger: log}), log)
+			h, err := New(context.Background(), cfg, func(k string) string { return env[k] }, log)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := NewServer(h, log)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
