@@ -82,6 +82,20 @@ func TestAPIMethods(t *testing.T) {
 		if players.Props["Policy"] != nil || players.Props["ApiKeySourceType"] != nil {
 			t.Errorf("players' API: %v", players.Props)
 		}
+		// API Gateway's own 4xx/5xx carry the CORS header when any
+		// origin is allowed, so that players see the status.
+		var cors []string
+		for _, g := range s.resources("AWS::ApiGateway::GatewayResponse") {
+			h, _ := g.Props["ResponseParameters"].(map[string]any)
+			if ref(g.Props["RestApiId"]) == s.playerAPIID() && h["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'" {
+				cors = append(cors, fmt.Sprint(g.Props["ResponseType"]))
+			}
+		}
+		sort.Strings(cors)
+		if want := []string{"DEFAULT_4XX", "DEFAULT_5XX"}; corsAnyOrigin(s.cfg.CORSAllowedOrigins) != slices.Equal(cors, want) ||
+			len(cors) != len(s.resources("AWS::ApiGateway::GatewayResponse")) {
+			t.Errorf("CORS gateway responses %v with origins %v", cors, s.cfg.CORSAllowedOrigins)
+		}
 		// Each function may be invoked only by its own API's methods.
 		for _, p := range s.resources("AWS::Lambda::Permission") {
 			fn, src := ref(p.Props["FunctionName"]), joined(p.Props["SourceArn"])
