@@ -12,12 +12,9 @@ import (
 // tests (stack_test.go) and shows up at `cdk deploy`.
 func suppressNag(s *KeyProviderStack, cfg Config) {
 	api := s.Api
-	suppress(api.Node().DefaultChild(),
-		"AwsSolutions-APIG2",
+	suppressAPI(api,
 		"The only body is CPIX XML; API Gateway request validation understands JSON Schema models only. "+
-			"The service validates the XML strictly (size, depth, namespaces, UUIDs) and answers 4xx.")
-	suppress(api.DeploymentStage(),
-		"AwsSolutions-APIG3",
+			"The service validates the XML strictly (size, depth, namespaces, UUIDs) and answers 4xx.",
 		"No WAF by default: every request must carry a SigV4 signature of a listed role (AWS_IAM plus a resource-policy Deny "+
 			"for all other principals) and the stage is throttled, so anonymous traffic never reaches the function. "+
 			"Operators who want WAF can associate a web ACL with the stage.")
@@ -29,12 +26,9 @@ func suppressNag(s *KeyProviderStack, cfg Config) {
 	}
 
 	players := s.PlayerApi
-	suppress(players.Node().DefaultChild(),
-		"AwsSolutions-APIG2",
+	suppressAPI(players,
 		"The service validates every path parameter and the Clear Key license body itself and answers 400 with CORS headers; "+
-			"an API Gateway validator's 400 carries none, so a browser would see a CORS failure instead of the status.")
-	suppress(players.DeploymentStage(),
-		"AwsSolutions-APIG3",
+			"an API Gateway validator's 400 carries none, so a browser would see a CORS failure instead of the status.",
 		"No WAF by default: the routes are public by design (browsers and players cannot sign requests), every request needs "+
 			"a valid HS256 playback token checked by the function before any key lookup, the stage is throttled "+
 			"(playerThrottleRate/playerThrottleBurst) and the function can only read keys. Operators who want WAF "+
@@ -71,6 +65,13 @@ func suppressNag(s *KeyProviderStack, cfg Config) {
 				"AmazonAPIGatewayPushToCloudWatchLogs is the AWS-documented policy for it and grants logging only, no key access.",
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
 	}
+}
+
+// suppressAPI records why an API has no request validation (APIG2) and
+// its stage no WAF (APIG3).
+func suppressAPI(api awsapigateway.RestApi, noValidation, noWAF string) {
+	suppress(api.Node().DefaultChild(), "AwsSolutions-APIG2", noValidation)
+	suppress(api.DeploymentStage(), "AwsSolutions-APIG3", noWAF)
 }
 
 // method is the API Gateway method on path (relative to the root).

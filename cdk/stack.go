@@ -301,14 +301,20 @@ func allowInvoke(stack awscdk.Stack, role awsiam.Role, suffix string, arns []*st
 	})
 }
 
+// retainedLogs is a log group with the configured retention, kept when the
+// stack is deleted (it is the record of who got which keys).
+func retainedLogs(stack awscdk.Stack, cfg Config, id string) awslogs.LogGroup {
+	return awslogs.NewLogGroup(stack, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     retentionDays[cfg.LogRetentionDays],
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
 // newServiceFunction is one Lambda function running the service binary
 // (the same asset for every function; SERVE in env selects the routes),
 // with a role and a log group of its own.
 func newServiceFunction(stack awscdk.Stack, cfg Config, id, desc, roleDesc string, env map[string]*string, reservedConcurrency *float64) awslambda.Function {
-	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[cfg.LogRetentionDays],
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := retainedLogs(stack, cfg, id+"Logs")
 	// A role of our own instead of the default one: the default attaches
 	// the AWS-managed AWSLambdaBasicExecutionRole, whose Resource is "*".
 	role := awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
@@ -547,10 +553,7 @@ func newAPI(stack awscdk.Stack, cfg Config, fn, ro awslambda.Function, encryptor
 		awsiam.NewPolicyStatement(exportDeny),
 	)
 
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[cfg.LogRetentionDays],
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	accessLogs := retainedLogs(stack, cfg, "ApiAccessLogs")
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description:                 jsii.String("SPEKE key provider and key export (SigV4 only)"),
 		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
@@ -572,10 +575,7 @@ func newAPI(stack awscdk.Stack, cfg Config, fn, ro awslambda.Function, encryptor
 // CloudWatch role comes from spekeAPI (there is one per account and
 // Region), so this stage waits for it.
 func newPlayerAPI(stack awscdk.Stack, cfg Config, ro awslambda.Function, spekeAPI awsapigateway.RestApi) awsapigateway.RestApi {
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String("PlayerApiAccessLogs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[cfg.LogRetentionDays],
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	accessLogs := retainedLogs(stack, cfg, "PlayerApiAccessLogs")
 	api := awsapigateway.NewRestApi(stack, jsii.String("PlayerApi"), &awsapigateway.RestApiProps{
 		Description:    jsii.String("SPEKE key provider for players: key URIs and Clear Key licenses (playback tokens)"),
 		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
