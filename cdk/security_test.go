@@ -666,8 +666,12 @@ func TestAlarms(t *testing.T) {
 				t.Errorf("no alarm on %s (have %v)", k, got)
 			}
 		}
-		if len(s.resources("AWS::CloudWatch::Dashboard")) != 1 {
-			t.Error("no dashboard")
+		dash := s.one(t, "AWS::CloudWatch::Dashboard")
+		body := joined(dash.Props["DashboardBody"])
+		for _, w := range []string{`"` + metricNamespace + `","` + ExportedKeysMetric + `"`, "<" + s.id(s.stack.ReadOnlyFunction) + ">", `"PlayerApi"`} {
+			if !strings.Contains(body, w) {
+				t.Errorf("dashboard does not graph %s", w)
+			}
 		}
 		if s.cfg.AlarmEmail != "" {
 			topic := s.one(t, "AWS::SNS::Topic")
