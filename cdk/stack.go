@@ -199,10 +199,10 @@ func NewKeyProviderStack(scope constructs.Construct, id string, props *KeyProvid
 	s.PlayerApi = newPlayerAPI(stack, cfg, s.ReadOnlyFunction, s.Api)
 
 	// Stage URLs are built from the API ids, not taken from api.Url():
-	// the URL depends on the stage, the stage on the methods, the methods
-	// on the function, and the function would then depend on itself (the
-	// SPEKE API) or on the players' methods (harmless today, a cycle as
-	// soon as the read-only function needs a SPEKE URL).
+	// that URL depends on the stage, the stage on the methods, the methods
+	// on the functions, so a function given the stage URL of an API it
+	// serves would depend on itself. Both functions serve the SPEKE API;
+	// built from ids, any URL can go to either function.
 	stageURL := executeAPIURL(stack, s.Api, cfg.StageName)
 	playersURL := executeAPIURL(stack, s.PlayerApi, cfg.StageName)
 	signaled := playersURL
