@@ -35,9 +35,6 @@ type PlayReady struct {
 // ID implements System.
 func (*PlayReady) ID() uuid.UUID { return PlayReadySystemID }
 
-// Name implements System.
-func (*PlayReady) Name() string { return "PlayReady" }
-
 // Supports implements System: cenc (AESCTR, every PlayReady version) and
 // cbcs (AESCBC, PlayReady 4.0+ with a 4.3 header). Microsoft documents no
 // client support for cens or cbc1.
@@ -45,6 +42,11 @@ func (*PlayReady) Supports(s Scheme) bool { return s == CENC || s == CBCS }
 
 // NeedsIV implements System: the IV travels in the media segments.
 func (*PlayReady) NeedsIV() bool { return false }
+
+// Children implements System: PlayReady has a form for every child.
+func (*PlayReady) Children() Want {
+	return Want{PSSH: true, ContentProtectionData: true, HLS: true, SmoothStreaming: true}
+}
 
 // Signal implements System. For Smooth Streaming it returns the same PRO
 // as everywhere else: Smooth content is always cenc, which gives the 4.0
@@ -69,9 +71,10 @@ func (p *PlayReady) Signal(in Input) (Signaling, error) {
 		out.PSSH = box
 	}
 	if w.ContentProtectionData {
-		// Two sibling elements with unprefixed namespaces: the box for EME
-		// players, the bare PRO (mspr:pro) for players that read only it.
-		const proOpen, proEnd = `<pro xmlns="urn:microsoft:playready">`, `</pro>`
+		// Two sibling elements, each declaring its prefix as the
+		// MediaPackage guide writes them: the box for EME players, the bare
+		// PRO for players that read only mspr:pro.
+		const proOpen, proEnd = `<mspr:pro xmlns:mspr="urn:microsoft:playready">`, `</mspr:pro>`
 		cpd := cencPSSHElement(box, len(proOpen)+len(proB64)+len(proEnd))
 		cpd = append(cpd, proOpen...)
 		cpd = append(cpd, proB64...)

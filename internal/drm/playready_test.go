@@ -261,8 +261,8 @@ func TestPlayReadySignal(t *testing.T) {
 			if s.SmoothStreaming != proB64 {
 				t.Error("Smooth header is not the PRO in the pssh")
 			}
-			wantCPD := `<pssh xmlns="urn:mpeg:cenc:2013">` + base64.StdEncoding.EncodeToString(s.PSSH) +
-				`</pssh><pro xmlns="urn:microsoft:playready">` + proB64 + `</pro>`
+			wantCPD := `<cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013">` + base64.StdEncoding.EncodeToString(s.PSSH) +
+				`</cenc:pssh><mspr:pro xmlns:mspr="urn:microsoft:playready">` + proB64 + `</mspr:pro>`
 			if string(s.ContentProtectionData) != wantCPD {
 				t.Errorf("CPD\n got %s\nwant %s", s.ContentProtectionData, wantCPD)
 			}

@@ -308,7 +308,8 @@ func TestCheckerCatchesOpenSystemBreakage(t *testing.T) {
 		elem          string // which element's base64 text to rewrite
 		want          string
 	}{
-		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "prefixed element"},
+		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "want a cenc:, mspr: or dashif: prefix"},
+		{"pssh in the default namespace", "v2.0/clearkey-vod", `cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013"`, `pssh xmlns="urn:mpeg:cenc:2013"`, "ContentProtectionData", "want a cenc:, mspr: or dashif: prefix"},
 		{"pssh of another KID in the CPD", "v2.0/clearkey-vod", "Y644JCDG7/AAAAAA==", "Y644JCDG7+AAAAAA==", "ContentProtectionData", "pssh"},
 		{"AES-128 with a SAMPLE-AES method", "v2.0/aes128-live", "METHOD=AES-128", "METHOD=SAMPLE-AES", "HLSSignalingData", "METHOD"},
 		{"AES-128 key URL of another KID", "v2.0/aes128-live", "100000000001\"", "100000000002\"", "HLSSignalingData", "URI"},
