@@ -357,3 +357,30 @@ func rewriteBase64(t *testing.T, doc, elem, old, new string) (string, int) {
 	})
 	return out, n
 }
+
+// TestLogLinesBounded: request-derived text (a version header, a content
+// type, an XML decoder message quoting element names, a quoted element
+// name and namespace) never makes a log line longer than a few KiB.
+func TestLogLinesBounded(t *testing.T) {
+	var logs bytes.Buffer
+	h := newLoggingHandler(t, &logs)
+	long := strings.Repeat("n", 200<<10)
+	post(t, h, strings.Repeat("9", 100<<10), base)
+	post(t, h, "2.0", "<"+long+"></x>")
+	post(t, h, "2.0", edit(t, `<cpix:PSSH/></cpix:DRMSystem>`, `<cpix:PSSH/><e:`+long[:100<<10]+` xmlns:e="urn:`+long[:100<<10]+`"/></cpix:DRMSystem>`))
+	r := httptest.NewRequest(http.MethodPost, "/copyProtection", strings.NewReader(base))
+	r.Header.Set("Content-Type", "application/"+long)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want 4 log lines, got %d", len(lines))
+	}
+	for i, l := range lines {
+		if len(l) > 4<<10 {
+			t.Errorf("line %d is %d bytes: %.300s...", i, len(l), l)
+		}
+		if !strings.Contains(l, `"status":`) {
+			t.Errorf("line %d lost its fields: %.300s", i, l)
+		}
+	}
+}
