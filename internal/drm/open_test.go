@@ -10,7 +10,8 @@ import (
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
-// Public vectors P1 and P2 (drm.md §10): W3C common PSSH v1 boxes.
+// Public vectors P1 and P2: W3C common PSSH v1 boxes (the example of the
+// W3C "cenc" initialization data format, and Bento4's one-KID box).
 func TestCommonPSSHVectors(t *testing.T) {
 	var k1, k2 uuid.UUID
 	copy(k1[:], "0123456789012345")

@@ -138,16 +138,14 @@ type PlayReadyKID struct {
 }
 
 // PlayReadyHeader is a WRMHEADER with the elements a key provider fills.
+// Its version is the lowest that can express it, for the widest client
+// reach: 4.0 for one AESCTR KID, 4.2 for several, 4.3 for AESCBC.
 type PlayReadyHeader struct {
-	// Version is one of PlayReadyV40, V42, V43, or empty for the lowest
-	// version that can express the header, for the widest client reach:
-	// 4.0 for one AESCTR KID, 4.2 for several, 4.3 for AESCBC.
-	Version string
-	AlgID   PlayReadyAlgID
-	KIDs    []PlayReadyKID
-	LAURL   string
-	LUIURL  string
-	DSID    string
+	AlgID  PlayReadyAlgID
+	KIDs   []PlayReadyKID
+	LAURL  string
+	LUIURL string
+	DSID   string
 }
 
 // Size limits from the PlayReady Header specification: a PRO should not
@@ -163,32 +161,17 @@ var ErrPlayReadyHeader = errors.New("drm: invalid PlayReady header")
 const wrmNamespace = "http://schemas.microsoft.com/DRM/2007/03/PlayReadyHeader"
 
 func (h PlayReadyHeader) resolvedVersion() (string, error) {
-	if len(h.KIDs) == 0 {
-		return "", fmt.Errorf("%w: no KID", ErrPlayReadyHeader)
-	}
-	if h.AlgID != AESCTR && h.AlgID != AESCBC {
-		return "", fmt.Errorf("%w: ALGID %q", ErrPlayReadyHeader, h.AlgID)
-	}
-	v := h.Version
-	if v == "" {
-		switch {
-		case h.AlgID == AESCBC:
-			v = PlayReadyV43
-		case len(h.KIDs) == 1:
-			v = PlayReadyV40
-		default:
-			v = PlayReadyV42
-		}
-	}
 	switch {
-	case v != PlayReadyV40 && v != PlayReadyV42 && v != PlayReadyV43:
-		return "", fmt.Errorf("%w: version %q", ErrPlayReadyHeader, v)
-	case h.AlgID == AESCBC && v != PlayReadyV43:
-		return "", fmt.Errorf("%w: AESCBC needs version %s", ErrPlayReadyHeader, PlayReadyV43)
-	case v == PlayReadyV40 && len(h.KIDs) > 1:
-		return "", fmt.Errorf("%w: version %s holds one KID", ErrPlayReadyHeader, PlayReadyV40)
+	case len(h.KIDs) == 0:
+		return "", fmt.Errorf("%w: no KID", ErrPlayReadyHeader)
+	case h.AlgID == AESCBC:
+		return PlayReadyV43, nil
+	case h.AlgID != AESCTR:
+		return "", fmt.Errorf("%w: ALGID %q", ErrPlayReadyHeader, h.AlgID)
+	case len(h.KIDs) == 1:
+		return PlayReadyV40, nil
 	}
-	return v, nil
+	return PlayReadyV42, nil
 }
 
 // XML returns the canonical one-line WRMHEADER: no declaration, no

@@ -62,7 +62,7 @@ func checkWithMP4ff(t *testing.T, box []byte, want drm.PSSHBox) {
 	}
 }
 
-// Public vectors P1 and P2 (drm.md §1.2): W3C common boxes, encode-exact
+// Public vectors P1 and P2: W3C common boxes, encode-exact
 // and parsed back.
 func TestPSSHCommonVectors(t *testing.T) {
 	tests := []struct {

@@ -27,9 +27,11 @@ func mustKey(t testing.TB, hexKey string) keys.Key {
 	return k
 }
 
-// Encode-exact public vectors for Widevine (drm.md §2.4, §10): each box is
-// rebuilt from its decoded fields and must match byte for byte, and the
-// independent decoders must read back the same fields.
+// Encode-exact public vectors for Widevine (Shaka Packager's raw-key
+// tutorial, EZDRM's CPIX sample in DASH-IF livesim2, Shaka Player's
+// Clear Key test asset, Unified Streaming's CPIX documentation, Bento4
+// output): each box is rebuilt from its decoded fields and must match byte
+// for byte, and the independent decoders must read back the same fields.
 func TestWidevineVectors(t *testing.T) {
 	tests := []struct {
 		id   string
