@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/speke"
 )
 
 // FuzzHandler: whatever the body, the handler answers 200, 400, 413 or 422,
-// never 5xx and never a panic; and a 200 is a CPIX document in which every
+// never 5xx and never a panic, with a short error body and
+// X-Speke-Version only in the Major.Minor form; and a 200 is a CPIX document in which every
 // ContentKey has a key and every requested signaling child is filled (or is
 // a FairPlay PSSH, which has no form).
 func FuzzHandler(f *testing.F) {
@@ -25,6 +27,11 @@ func FuzzHandler(f *testing.F) {
 	h := newHandler(f)
 	f.Fuzz(func(t *testing.T, version, body string) {
 		res := post(t, h, version, body)
+		if got, ok := res.Header()["X-Speke-Version"]; ok {
+			if want, echo := speke.EchoVersion(version); !echo || len(got) != 1 || got[0] != want {
+				t.Fatalf("X-Speke-Version %q for request value %q", got, version)
+			}
+		}
 		switch res.Code {
 		case 400, 413, 422:
 			if res.Body.Len() == 0 || res.Body.Len() > 200 {

@@ -103,8 +103,8 @@ func CheckResponse(t testing.TB, request, response []byte, keysByKID map[string]
 //     URI naming the KID;
 //   - PlayReady's CHECKSUM verifies with the key (AESCTR) or is absent
 //     (AESCBC), and the Smooth header is the same PRO;
-//   - a KID with FairPlay has an explicitIV of 16 bytes that is not the
-//     key, and different KIDs have different keys.
+//   - a KID with FairPlay has an explicitIV of 16 bytes, no explicitIV is
+//     the key, and different KIDs have different keys.
 //
 // keysByKID gives the content keys by lowercase KID; a KID missing from
 // it is taken from the response's PlainValue.
@@ -144,6 +144,11 @@ func Check(request, response []byte, keysByKID map[string][16]byte) []error {
 			fail("KIDs %s and %s share one content key", kid, other)
 		}
 		seenKey[key] = kid
+		if iv := ivOf[kid]; iv != nil {
+			if b, err := base64.StdEncoding.DecodeString(*iv); err == nil && len(b) == 16 && [16]byte(b) == key {
+				fail("ContentKey %s: explicitIV equals the content key", kid)
+			}
+		}
 	}
 
 	type pair struct{ kid, system string }
@@ -177,8 +182,6 @@ func Check(request, response []byte, keysByKID map[string][16]byte) []error {
 				b, err := base64.StdEncoding.DecodeString(*iv)
 				if err != nil || len(b) != 16 {
 					c.fail("explicitIV %q is not 16 bytes of base64", *iv)
-				} else if [16]byte(b) == keyOf[p.kid] {
-					c.fail("explicitIV equals the content key")
 				}
 			}
 		}
