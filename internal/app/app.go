@@ -41,7 +41,11 @@ const startupTimeout = 8 * time.Second
 func keySource(ctx context.Context, cfg config.Config) (keys.Source, error) {
 	switch cfg.KeySource {
 	case config.SourceLocal:
-		return keys.OpenLocal(cfg.DataDir)
+		src, err := keys.OpenLocal(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("KEY_SOURCE=local DATA_DIR=%s: %w", cfg.DataDir, err)
+		}
+		return src, nil
 	case config.SourceDynamoDB, config.SourceSecretsManager:
 		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 		defer cancel()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,22 @@ func TestDeclaredLengthOverLimit(t *testing.T) {
 	}
 	if res, body := exchange(t, addr, raw); res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked over the limit: %d %q", res.StatusCode, body)
+	}
+}
+
+// TestStartupErrorNamesVariable: a data directory that cannot be created
+// is reported by the variable that names it.
+func TestStartupErrorNamesVariable(t *testing.T) {
+	file := t.TempDir() + "/file"
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(k string) string { return map[string]string{"DATA_DIR": file + "/sub"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "DATA_DIR="+file+"/sub") {
+		t.Fatalf("err = %v", err)
 	}
 }
