@@ -27,22 +27,16 @@ var base = func() string {
 
 const (
 	kidV = "98ee5596-cd3e-a20d-163a-e382420c6eff"
-	kidA = "4060a865-8878-4267-9cbf-91ae5bae1e72"
 	w3c  = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
-	aes  = "3ea8778f-7742-4bf9-b18b-e834b2acbd47"
 )
 
-// edit applies old→new replacements to base; each old must occur.
-func edit(t *testing.T, pairs ...string) string {
+// edit returns base with the first old replaced by new; old must occur.
+func edit(t *testing.T, old, new string) string {
 	t.Helper()
-	s := base
-	for i := 0; i < len(pairs); i += 2 {
-		if !strings.Contains(s, pairs[i]) {
-			t.Fatalf("edit: %q not in base", pairs[i])
-		}
-		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+	if !strings.Contains(base, old) {
+		t.Fatalf("edit: %q not in base", old)
 	}
-	return s
+	return strings.Replace(base, old, new, 1)
 }
 
 // TestStatusMapping: one request per class of error, through the handler:
