@@ -8,6 +8,12 @@
 //   - A request is answered only after every rule has passed and every key
 //     has come back from the key source: the response is complete or there
 //     is none.
+//   - Every rule is decided before the key source is called, so a refused
+//     request creates no key. The one exception needs the key to be known:
+//     an explicitIV equal to its content key, which can only match a key
+//     that existed before the request.
+//   - Request text quoted in an error (message or detail) is cut to a few
+//     dozen bytes.
 //   - Every rejected request yields an error wrapping ErrRequest (SPEKE rule),
 //     cpix.ErrMalformed or cpix.ErrTooLarge (XML), never a panic; a key store
 //     failure yields an error wrapping keys.ErrUnavailable.
