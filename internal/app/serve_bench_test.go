@@ -40,7 +40,7 @@ func BenchmarkServer(b *testing.B) {
 				b.Fatal(err)
 			}
 			log := slog.New(slog.DiscardHandler)
-			h, err := New(context.Background(), cfg, func(k string) string { return env[k] }, log)
+			h, err := New(context.Background(), cfg, log)
 			if err != nil {
 				b.Fatal(err)
 			}
