@@ -37,9 +37,9 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzNewFairPlay -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePRO -fuzztime=10s ./internal/drm/drmtest
 
-## bench: the handler benchmarks
+## bench: the handler, the Lambda path (event JSON to response JSON) and the local server under 8 clients
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/httpapi
+	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/httpapi ./internal/apigw ./internal/app
 
 .PHONY: test-aws bench-aws
 
