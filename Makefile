@@ -36,6 +36,7 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzPlayReadyObject -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzNewFairPlay -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePRO -fuzztime=10s ./internal/drm/drmtest
+	$(GO) test -run='^$$' -fuzz=FuzzParseCertificate -fuzztime=10s ./internal/cke
 
 ## bench: the handler benchmarks
 bench:
