@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/speke"
@@ -66,6 +67,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	baseURLKey
+	refusalKey
 )
 
 // WithRequestID returns a context carrying the request id to log (the
@@ -80,6 +82,20 @@ func WithBaseURL(ctx context.Context, u string) context.Context {
 	return context.WithValue(ctx, baseURLKey, u)
 }
 
+type refusal struct {
+	status int
+	msg    string
+}
+
+// WithRefusal returns a context telling the handler to answer status and
+// msg instead of routing the request. The Lambda adapter uses it for the
+// events it cannot turn into a request (a bad base64 body, a malformed
+// event), so that they get the headers and the log line of every other
+// error.
+func WithRefusal(ctx context.Context, status int, msg string) context.Context {
+	return context.WithValue(ctx, refusalKey, refusal{status, msg})
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -88,7 +104,46 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "Internal error")
 		}
 	}()
+	if rf, ok := r.Context().Value(refusalKey).(refusal); ok {
+		h.refuse(w, r, rf)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, rf refusal) {
+	start := h.now()
+	id, ver, _ := setResponseHeaders(w, r)
+	writeError(w, rf.status, rf.msg)
+	h.log.Warn("refused", h.logAttrs(r, start, id, rf.status, ver, "error", rf.msg)...)
+}
+
+// setResponseHeaders sets the headers every SPEKE answer carries and
+// returns the request id and the X-Speke-Version value, if any.
+func setResponseHeaders(w http.ResponseWriter, r *http.Request) (id, ver string, hasVer bool) {
+	id = requestID(r)
+	w.Header().Set("X-Request-Id", id)
+	ver, hasVer = headerValue(r.Header, "X-Speke-Version")
+	if hasVer {
+		// Echoed unchanged on every answer, errors included (SPEKE v2).
+		w.Header().Set("X-Speke-Version", ver)
+	}
+	w.Header().Set("X-Speke-User-Agent", UserAgent)
+	return id, ver, hasVer
+}
+
+// logAttrs are the attributes of a request's log line, extra appended.
+func (h *handler) logAttrs(r *http.Request, start time.Time, id string, status int, ver string, extra ...any) []any {
+	attrs := []any{
+		"request_id", id, "status", status,
+		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,
+		"speke_version", ver,
+	}
+	if c, ok := caller.FromContext(r.Context()); ok {
+		attrs = append(attrs, "caller_arn", c.UserARN, "caller_account", c.AccountID,
+			"caller", c.Caller, "apigw_request_id", c.RequestID)
+	}
+	return append(attrs, extra...)
 }
 
 func typeName(v any) string {
@@ -117,24 +172,14 @@ func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
 
 func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	id := requestID(r)
-	w.Header().Set("X-Request-Id", id)
-	verValue, hasVer := headerValue(r.Header, "X-Speke-Version")
-	if hasVer {
-		// Echoed unchanged on every answer, errors included (SPEKE v2).
-		w.Header().Set("X-Speke-Version", verValue)
-	}
-	w.Header().Set("X-Speke-User-Agent", UserAgent)
+	id, verValue, hasVer := setResponseHeaders(w, r)
 
 	status, sum, err := h.serve(w, r, verValue, hasVer)
-	attrs := []any{
-		"request_id", id, "status", status,
-		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,
-		"speke_version", verValue,
-	}
+	var summary []any
 	if sum.ContentID != "" {
-		attrs = append(attrs, "content_id", sum.ContentID, "keys", sum.Keys, "drm_systems", sum.DRMSystems)
+		summary = []any{"content_id", sum.ContentID, "keys", sum.Keys, "drm_systems", sum.DRMSystems}
 	}
+	attrs := h.logAttrs(r, start, id, status, verValue, summary...)
 	switch {
 	case err == nil:
 		h.log.Info("copyProtection", attrs...)
