@@ -149,30 +149,14 @@ var hlsMethodSchemes = map[string]drm.Scheme{
 }
 
 func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, error) {
-	switch n := len(doc.ContentKeys); {
-	case n == 0:
-		return nil, reject("Missing ContentKey")
-	case n > MaxContentKeys:
-		return nil, reject("Too many ContentKey elements")
+	kids, texts, index, err := contentKeyIDs(doc)
+	if err != nil {
+		return nil, err
 	}
-	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
-	p.kids = make([]uuid.UUID, 0, len(doc.ContentKeys))
-	p.keys = make([]keyPlan, 0, len(doc.ContentKeys))
-	for _, ck := range doc.ContentKeys {
-		text, ok := ck.Attr("kid")
-		if !ok || text == "" {
-			return nil, reject("Missing ContentKey@kid")
-		}
-		kid, err := uuid.Parse(text)
-		if err != nil {
-			return nil, reject("Invalid ContentKey@kid")
-		}
-		if _, dup := index[kid]; dup {
-			return nil, reject("Duplicate ContentKey@kid " + kid.String())
-		}
-		index[kid] = len(p.keys)
-		p.kids = append(p.kids, kid)
-		p.keys = append(p.keys, keyPlan{el: ck, kidText: text})
+	p.kids = kids
+	p.keys = make([]keyPlan, len(kids))
+	for i, ck := range doc.ContentKeys {
+		p.keys[i] = keyPlan{el: ck, kidText: texts[i]}
 	}
 	// Schemes in a second pass: a missing KID is reported before a missing
 	// scheme, whatever the key order.
@@ -214,6 +198,40 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		}
 	}
 	return index, nil
+}
+
+// contentKeyIDs reads every ContentKey@kid in document order, with the
+// SPEKE messages for too few or too many ContentKeys and for a missing,
+// malformed or repeated KID. It returns the
+// KIDs, their text as written, and each KID's index. SPEKE requests and
+// key exports share it, so both refuse a KID with the same words.
+func contentKeyIDs(doc *cpix.Document) ([]uuid.UUID, []string, map[uuid.UUID]int, error) {
+	switch n := len(doc.ContentKeys); {
+	case n == 0:
+		return nil, nil, nil, reject("Missing ContentKey")
+	case n > MaxContentKeys:
+		return nil, nil, nil, reject("Too many ContentKey elements")
+	}
+	kids := make([]uuid.UUID, 0, len(doc.ContentKeys))
+	texts := make([]string, 0, len(doc.ContentKeys))
+	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
+	for _, ck := range doc.ContentKeys {
+		text, ok := ck.Attr("kid")
+		if !ok || text == "" {
+			return nil, nil, nil, reject("Missing ContentKey@kid")
+		}
+		kid, err := uuid.Parse(text)
+		if err != nil {
+			return nil, nil, nil, reject("Invalid ContentKey@kid")
+		}
+		if _, dup := index[kid]; dup {
+			return nil, nil, nil, reject("Duplicate ContentKey@kid " + kid.String())
+		}
+		index[kid] = len(kids)
+		kids = append(kids, kid)
+		texts = append(texts, text)
+	}
+	return kids, texts, index, nil
 }
 
 // decodeBase64Exact decodes XML base64Binary text strictly: XML whitespace
