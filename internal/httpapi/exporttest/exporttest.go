@@ -17,6 +17,10 @@ import (
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/cke/cketest"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/httpapi"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/speke"
 )
 
 // KIDs are the KIDs of the SPEKE request (testdata/speke/v2.0/clearkey-vod).
@@ -134,4 +138,13 @@ func RoundTrip(tb testing.TB, h http.Handler, contentID string) {
 			tb.Errorf("KID %s: exported key differs from the issued one", kid)
 		}
 	}
+}
+
+// Handler serves SPEKE and the export from src, wired as the service does
+// (the export sees src only through Lookup).
+func Handler(src keys.Source) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src), httpapi.Options{}))
+	mux.Handle("/", httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: "https://keys.example.com"}))
+	return mux
 }
