@@ -32,7 +32,7 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	opt := httpapi.Options{PublicBaseURL: cfg.PublicBaseURL, Logger: log}
 	mux := http.NewServeMux()
 	// The export reaches the key source only through Lookup.
-	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src), opt))
+	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src, reg), opt))
 	mux.Handle("/", httpapi.New(speke.New(src, reg), opt))
 	return mux, nil
 }

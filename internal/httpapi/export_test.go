@@ -16,6 +16,7 @@ import (
 
 	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/cke/cketest"
+	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/httpapi/exporttest"
 	"github.com/speke-go/keyprovider/internal/keys"
@@ -49,7 +50,7 @@ func exportHandler(t *testing.T, src speke.Lookuper, log *bytes.Buffer, level sl
 	if log != nil {
 		opt.Logger = slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: level}))
 	}
-	return httpapi.NewExport(speke.NewExporter(src), opt)
+	return httpapi.NewExport(speke.NewExporter(src, drm.NewDefaultRegistry(drm.Config{})), opt)
 }
 
 func TestExportStatuses(t *testing.T) {

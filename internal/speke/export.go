@@ -2,11 +2,13 @@ package speke
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"time"
 
 	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
@@ -32,14 +34,22 @@ type Lookuper interface {
 //     *keys.NotFoundError naming it), and nothing is created.
 //   - The KID, content ID and certificate rules and messages are SPEKE's;
 //     every rule is checked before the key store is asked.
+//   - A key that a DRMSystem of the document ties to a system taking its
+//     IV from the key provider (FairPlay, HLS AES-128), and that has no
+//     explicitIV, gets the IV SPEKE signaled for it (a FairPlay KSM puts
+//     it in its CKC). DRMSystem signaling is not filled.
 //   - Everything else in the document comes back unchanged.
 type Exporter struct {
 	keys Lookuper
+	drm  *drm.Registry
 	now  func() time.Time
 }
 
-// NewExporter returns an Exporter that reads keys from src.
-func NewExporter(src Lookuper) *Exporter { return &Exporter{keys: src, now: time.Now} }
+// NewExporter returns an Exporter that reads keys from src and knows the
+// DRM systems of reg (to tell which keys SPEKE gave an IV).
+func NewExporter(src Lookuper, reg *drm.Registry) *Exporter {
+	return &Exporter{keys: src, drm: reg, now: time.Now}
+}
 
 // Export refusals of our own (the others are SPEKE's).
 const (
@@ -79,7 +89,11 @@ func (e *Exporter) Export(ctx context.Context, body []byte) (*Export, error) {
 	if err != nil {
 		return nil, err
 	}
-	kids, texts, _, err := contentKeyIDs(doc)
+	kids, texts, index, err := contentKeyIDs(doc)
+	if err != nil {
+		return nil, err
+	}
+	needIV, err := exportIVs(doc, e.drm, index)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +123,10 @@ func (e *Exporter) Export(ctx context.Context, body []byte) (*Export, error) {
 		if err := enc.SetKey(ck, kb[:]); err != nil {
 			return nil, fmt.Errorf("speke: export: encrypting the key for KID %s: %w", texts[i], err)
 		}
+		if needIV[i] {
+			iv := keys.DeriveIV(got[i], cid, kids[i])
+			ck.SetAttr("explicitIV", base64.StdEncoding.EncodeToString(iv[:]))
+		}
 	}
 	if err := enc.Finish(); err != nil {
 		return nil, fmt.Errorf("speke: export: encrypting the document key: %w", err)
@@ -116,6 +134,27 @@ func (e *Exporter) Export(ctx context.Context, body []byte) (*Export, error) {
 	// EncryptedValue and ValueMAC per key; two RSA blocks per recipient.
 	hint := len(body) + 512*len(kids) + 4096*len(enc.Recipients())
 	return &Export{Body: doc.AppendTo(make([]byte, 0, hint)), Summary: sum}, nil
+}
+
+// exportIVs reads the optional DRMSystemList (SPEKE's rules and messages)
+// and says, per ContentKey, whether it gets explicitIV: its KID is tied to a
+// system that NeedsIV and the request carries none, as in SPEKE's fill.
+func exportIVs(doc *cpix.Document, reg *drm.Registry, index map[uuid.UUID]int) ([]bool, error) {
+	if len(doc.DRMSystems) > MaxDRMSystems {
+		return nil, reject("Too many DRMSystem elements")
+	}
+	need := make([]bool, len(doc.ContentKeys))
+	seen := make(map[[2]uuid.UUID]bool, len(doc.DRMSystems))
+	for _, ds := range doc.DRMSystems {
+		ki, sys, _, err := drmSystemFor(ds, reg, index, seen)
+		if err != nil {
+			return nil, err
+		}
+		if _, has := doc.ContentKeys[ki].Attr("explicitIV"); sys.NeedsIV() && !has {
+			need[ki] = true
+		}
+	}
+	return need, nil
 }
 
 // exportRules checks the document's identity and lists and returns the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"strings"
 	"testing"
@@ -47,6 +48,10 @@ func (s *store) Lookup(_ context.Context, _ string, kids []uuid.UUID) ([]keys.Ke
 	return out, nil
 }
 
+func newExporter(src speke.Lookuper) *speke.Exporter {
+	return speke.NewExporter(src, drm.NewDefaultRegistry(drm.Config{}))
+}
+
 func issuedStore(t *testing.T) *store {
 	t.Helper()
 	s := &store{issued: map[uuid.UUID]keys.Key{}}
@@ -70,7 +75,7 @@ func TestExportEncryptsTheIssuedKeys(t *testing.T) {
 	extra := `<cpix:DRMSystemList><cpix:DRMSystem kid="` + exporttest.KIDs[0] + `" systemId="edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/></cpix:DRMSystemList>`
 	body := strings.Replace(exportRequest(t), "</cpix:CPIX>", extra+"</cpix:CPIX>", 1)
 	body = strings.Replace(body, `kid="`+exporttest.KIDs[1]+`"/>`, `kid="`+exporttest.KIDs[1]+`" commonEncryptionScheme="cbcs"><cpix:Data><pskc:Secret/></cpix:Data></cpix:ContentKey>`, 1)
-	exp, err := speke.NewExporter(s).Export(context.Background(), []byte(body))
+	exp, err := newExporter(s).Export(context.Background(), []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +110,7 @@ func TestExportUnknownKID(t *testing.T) {
 	s := issuedStore(t)
 	unknown := "11111111-2222-3333-4444-555555555555"
 	body := exporttest.ExportRequest(t, "movie-1", []string{exporttest.KIDs[0], unknown})
-	_, err := speke.NewExporter(s).Export(context.Background(), body)
+	_, err := newExporter(s).Export(context.Background(), body)
 	var nf *keys.NotFoundError
 	if !errors.As(err, &nf) || !errors.Is(err, keys.ErrNotFound) || len(nf.KIDs) != 1 || nf.KIDs[0].String() != unknown {
 		t.Fatalf("err = %v, want a NotFoundError for %s", err, unknown)
@@ -142,11 +147,13 @@ func TestExportRefusals(t *testing.T) {
 		{"key in the request", repl(k0, `<cpix:ContentKey kid="`+exporttest.KIDs[0]+`"><cpix:Data><pskc:Secret><pskc:PlainValue>AAAAAAAAAAAAAAAAAAAAAA==</pskc:PlainValue></pskc:Secret></cpix:Data></cpix:ContentKey>`), "Unexpected key value in request for KID " + exporttest.KIDs[0]},
 		{"EC certificate", cert(cketest.ECP256), "DeliveryKey certificate must carry an RSA key, not an elliptic-curve key"},
 		{"1024-bit RSA", cert(cketest.RSA1024), "DeliveryKey certificate RSA key has 1024 bits; at least 2048 are required"},
+		{"DRMSystem for another KID", repl("</cpix:CPIX>", `<cpix:DRMSystemList><cpix:DRMSystem kid="11111111-2222-3333-4444-555555555555" systemId="`+fairPlay+`"/></cpix:DRMSystemList></cpix:CPIX>`), "DRMSystem@kid 11111111-2222-3333-4444-555555555555 has no ContentKey"},
+		{"unknown DRM system", repl("</cpix:CPIX>", `<cpix:DRMSystemList><cpix:DRMSystem kid="`+exporttest.KIDs[0]+`" systemId="11111111-2222-3333-4444-555555555555"/></cpix:DRMSystemList></cpix:CPIX>`), "Unsupported DRMSystem 11111111-2222-3333-4444-555555555555"},
 		{"certificate not base64", repl(cketest.Base64(t, cketest.RSA2048), "MIIC!!"), "DeliveryKey X509Certificate is not base64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := issuedStore(t)
-			_, err := speke.NewExporter(s).Export(context.Background(), []byte(tc.body))
+			_, err := newExporter(s).Export(context.Background(), []byte(tc.body))
 			var re *speke.RequestError
 			var ce *cke.CertificateError
 			switch {
@@ -166,7 +173,7 @@ func TestExportRefusals(t *testing.T) {
 			}
 		})
 	}
-	if _, err := speke.NewExporter(issuedStore(t)).Export(context.Background(), []byte("<cpix:CPIX")); !errors.Is(err, cpix.ErrMalformed) {
+	if _, err := newExporter(issuedStore(t)).Export(context.Background(), []byte("<cpix:CPIX")); !errors.Is(err, cpix.ErrMalformed) {
 		t.Errorf("malformed XML: err = %v", err)
 	}
 }
@@ -176,7 +183,7 @@ func TestExportRefusals(t *testing.T) {
 func TestExportKIDMessagesAreSPEKEs(t *testing.T) {
 	src, _ := keys.NewLocalFromSeed(bytes.Repeat([]byte{1}, keys.SeedSize))
 	svc := speke.New(src, drm.NewDefaultRegistry(drm.Config{}))
-	exp := speke.NewExporter(src)
+	exp := newExporter(src)
 	k0 := `kid="` + exporttest.KIDs[0] + `"`
 	for _, bad := range []string{`kid="98ee5596-cd3e"`, `kid=""`, `kid="{98ee5596-cd3e-a20d-163a-e382420c6eff"`} {
 		spekeBody := bytes.Replace(exporttest.SPEKERequest(t, "movie-1"), []byte(k0+` commonEncryptionScheme`), []byte(bad+` commonEncryptionScheme`), 1)
@@ -186,5 +193,70 @@ func TestExportKIDMessagesAreSPEKEs(t *testing.T) {
 		if !errors.As(errSPEKE, &a) || !errors.As(errExport, &b) || a.Message != b.Message {
 			t.Errorf("%s: SPEKE says %v, the export %v", bad, errSPEKE, errExport)
 		}
+	}
+}
+
+const fairPlay = "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"
+
+// explicitIVs reads kid -> explicitIV from a CPIX document.
+func explicitIVs(t *testing.T, doc []byte) map[string]string {
+	t.Helper()
+	var d struct {
+		Keys []struct {
+			KID string `xml:"kid,attr"`
+			IV  string `xml:"explicitIV,attr"`
+		} `xml:"ContentKeyList>ContentKey"`
+	}
+	if err := xml.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, k := range d.Keys {
+		if k.IV != "" {
+			out[k.KID] = k.IV
+		}
+	}
+	return out
+}
+
+// TestExportIV: a key the export request ties to FairPlay gets the
+// explicitIV SPEKE signaled for it (a KSM needs it for the CKC); a key tied
+// to Widevine gets none, and a request's own explicitIV is echoed.
+func TestExportIV(t *testing.T) {
+	src, _ := keys.NewLocalFromSeed(bytes.Repeat([]byte{1}, keys.SeedSize))
+	reg := drm.NewDefaultRegistry(drm.Config{})
+	spekeBody := strings.NewReplacer(
+		`commonEncryptionScheme="cenc"`, `commonEncryptionScheme="cbcs"`,
+		"1077efec-c0b2-4d02-ace3-3c1e52e2fb4b", fairPlay,
+		"<cpix:PSSH/>", `<cpix:HLSSignalingData playlist="media"/>`,
+		"<cpix:ContentProtectionData/>", `<cpix:HLSSignalingData playlist="master"/>`,
+	).Replace(string(exporttest.SPEKERequest(t, "movie-1")))
+	res, err := speke.New(src, reg).Handle(context.Background(), speke.Request{Version: "2.0", HasVersion: true, Body: []byte(spekeBody), BaseURL: "https://k.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := explicitIVs(t, res.Body)
+	if len(issued) != 2 {
+		t.Fatalf("SPEKE gave %d explicitIVs for FairPlay keys, want 2", len(issued))
+	}
+	body := strings.Replace(exportRequest(t), "</cpix:CPIX>", `<cpix:DRMSystemList>
+<cpix:DRMSystem kid="`+exporttest.KIDs[0]+`" systemId="`+fairPlay+`"/>
+<cpix:DRMSystem kid="`+exporttest.KIDs[1]+`" systemId="edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/>
+</cpix:DRMSystemList></cpix:CPIX>`, 1)
+	exp, err := speke.NewExporter(src, reg).Export(context.Background(), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := explicitIVs(t, exp.Body)
+	if len(got) != 1 || got[exporttest.KIDs[0]] != issued[exporttest.KIDs[0]] {
+		t.Errorf("export explicitIVs %v, want only %s=%s", got, exporttest.KIDs[0], issued[exporttest.KIDs[0]])
+	}
+	const own = "AAECAwQFBgcICQoLDA0ODw=="
+	body = strings.Replace(body, `<cpix:ContentKey kid="`+exporttest.KIDs[0]+`"/>`, `<cpix:ContentKey kid="`+exporttest.KIDs[0]+`" explicitIV="`+own+`"/>`, 1)
+	if exp, err = speke.NewExporter(src, reg).Export(context.Background(), []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if got := explicitIVs(t, exp.Body); got[exporttest.KIDs[0]] != own {
+		t.Errorf("the request's explicitIV came back as %q", got[exporttest.KIDs[0]])
 	}
 }

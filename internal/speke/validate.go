@@ -262,37 +262,12 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 	case n > MaxDRMSystems:
 		return reject("Too many DRMSystem elements")
 	}
-	type pair struct{ kid, sys uuid.UUID }
-	seen := make(map[pair]bool, len(doc.DRMSystems))
+	seen := make(map[[2]uuid.UUID]bool, len(doc.DRMSystems))
 	p.systems = make([]systemPlan, 0, len(doc.DRMSystems))
 	for _, ds := range doc.DRMSystems {
-		kidText, ok := ds.Attr("kid")
-		if !ok || kidText == "" {
-			return reject("Missing DRMSystem@kid")
-		}
-		kid, err := uuid.Parse(kidText)
+		ki, sys, idText, err := drmSystemFor(ds, reg, index, seen)
 		if err != nil {
-			return reject("Invalid DRMSystem@kid")
-		}
-		ki, ok := index[kid]
-		if !ok {
-			return reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
-		}
-		idText, ok := ds.Attr("systemId")
-		if !ok || idText == "" {
-			return reject("Missing DRMSystem@systemId")
-		}
-		sid, err := uuid.Parse(idText)
-		if err != nil {
-			return reject("Invalid DRMSystem@systemId")
-		}
-		if seen[pair{kid, sid}] {
-			return reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
-		}
-		seen[pair{kid, sid}] = true
-		sys, ok := reg.Lookup(sid)
-		if !ok {
-			return reject("Unsupported DRMSystem " + idText)
+			return err
 		}
 		sp := systemPlan{el: ds, sys: sys, key: ki, idText: idText}
 		if err := sp.children(); err != nil {
@@ -311,6 +286,42 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 		}
 	}
 	return nil
+}
+
+// drmSystemFor reads a DRMSystem's KID and system ID with the SPEKE
+// messages, and returns the index of its ContentKey, its system and the
+// system ID as written. seen (KID, system ID pairs) catches repeats. SPEKE
+// requests and key exports share it.
+func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int, seen map[[2]uuid.UUID]bool) (int, drm.System, string, error) {
+	kidText, ok := ds.Attr("kid")
+	if !ok || kidText == "" {
+		return 0, nil, "", reject("Missing DRMSystem@kid")
+	}
+	kid, err := uuid.Parse(kidText)
+	if err != nil {
+		return 0, nil, "", reject("Invalid DRMSystem@kid")
+	}
+	ki, ok := index[kid]
+	if !ok {
+		return 0, nil, "", reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
+	}
+	idText, ok := ds.Attr("systemId")
+	if !ok || idText == "" {
+		return 0, nil, "", reject("Missing DRMSystem@systemId")
+	}
+	sid, err := uuid.Parse(idText)
+	if err != nil {
+		return 0, nil, "", reject("Invalid DRMSystem@systemId")
+	}
+	if seen[[2]uuid.UUID{kid, sid}] {
+		return 0, nil, "", reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
+	}
+	seen[[2]uuid.UUID{kid, sid}] = true
+	sys, ok := reg.Lookup(sid)
+	if !ok {
+		return 0, nil, "", reject("Unsupported DRMSystem " + idText)
+	}
+	return ki, sys, idText, nil
 }
 
 // children records which signaling the DRMSystem asks for and rejects

@@ -143,8 +143,9 @@ func RoundTrip(tb testing.TB, h http.Handler, contentID string) {
 // Handler serves SPEKE and the export from src, wired as the service does
 // (the export sees src only through Lookup).
 func Handler(src keys.Source) http.Handler {
+	reg := drm.NewDefaultRegistry(drm.Config{})
 	mux := http.NewServeMux()
-	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src), httpapi.Options{}))
-	mux.Handle("/", httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: "https://keys.example.com"}))
+	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src, reg), httpapi.Options{}))
+	mux.Handle("/", httpapi.New(speke.New(src, reg), httpapi.Options{PublicBaseURL: "https://keys.example.com"}))
 	return mux
 }
