@@ -61,7 +61,8 @@ func (h *handler) audit(ctx context.Context, msg string, attrs []any) {
 // line long whatever the request asked for.
 const maxNamedKIDs = 4
 
-// notFoundMessage names the KIDs no key was issued for.
+// notFoundMessage names the KIDs no key was issued for (none: a store that
+// did not say which).
 func notFoundMessage(kids []uuid.UUID) string {
 	var b strings.Builder
 	b.WriteString("No key issued for KID")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/cke/cketest"
+	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/httpapi/exporttest"
@@ -224,4 +225,53 @@ func TestIssuanceAuditLine(t *testing.T) {
 		string(kids) != `["`+strings.Join(exporttest.KIDs, `","`)+`"]` {
 		t.Errorf("line %v", m)
 	}
+}
+
+// FuzzExport: whatever the body, the export answers 200, 400, 404, 413 or
+// 422 with a short body, never 5xx or a panic; a 200 holds no PlainValue
+// and decodes as CPIX with a value per ContentKey.
+func FuzzExport(f *testing.F) {
+	good := exporttest.ExportRequest(f, "movie-1", exporttest.KIDs)
+	f.Add(good)
+	f.Add(exporttest.ExportRequest(f, "movie-1", []string{"11111111-2222-3333-4444-555555555555"}))
+	f.Add(exporttest.SPEKERequest(f, "movie-1"))
+	f.Add(bytes.Replace(good, []byte("</cpix:CPIX>"), []byte(`<cpix:DRMSystemList><cpix:DRMSystem kid="`+exporttest.KIDs[0]+`" systemId="94ce86fb-07ff-4f43-adb8-93d2fa968ca2"/></cpix:DRMSystemList></cpix:CPIX>`), 1))
+	src, err := keys.NewLocalFromSeed(testSeed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	store := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
+		for _, k := range kids {
+			if k.String() == "11111111-2222-3333-4444-555555555555" {
+				return nil, &keys.NotFoundError{KIDs: []uuid.UUID{k}}
+			}
+		}
+		return src.Lookup(ctx, cid, kids)
+	})
+	h := httpapi.NewExport(speke.NewExporter(store, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res := exporttest.Post(t, h, httpapi.PathExport, body)
+		switch res.Code {
+		case 400, 404, 413, 422:
+			if res.Body.Len() == 0 || res.Body.Len() > 256 {
+				t.Fatalf("%d with a body of %d bytes", res.Code, res.Body.Len())
+			}
+			return
+		case 200:
+		default:
+			t.Fatalf("status %d: %s", res.Code, res.Body.String())
+		}
+		if bytes.Contains(res.Body.Bytes(), []byte("PlainValue>")) {
+			t.Fatal("a PlainValue in an export")
+		}
+		d, err := cpix.Parse(res.Body.Bytes())
+		if err != nil {
+			t.Fatalf("200 answer does not parse: %v", err)
+		}
+		for _, ck := range d.ContentKeys {
+			if len(ck.ValueElements) == 0 {
+				t.Fatal("a ContentKey without a value in a 200")
+			}
+		}
+	})
 }

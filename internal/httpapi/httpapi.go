@@ -334,6 +334,8 @@ func Classify(err error) (int, string) {
 		return http.StatusUnprocessableEntity, ce.Reason
 	case errors.As(err, &nf):
 		return http.StatusNotFound, notFoundMessage(nf.KIDs)
+	case errors.Is(err, keys.ErrNotFound):
+		return http.StatusNotFound, notFoundMessage(nil)
 	case errors.Is(err, errContentType):
 		return http.StatusUnsupportedMediaType, "Content-Type must be application/xml"
 	case errors.Is(err, cpix.ErrTooLarge):
