@@ -27,7 +27,7 @@ func localHandler(t *testing.T, dir string, log *slog.Logger) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := app.New(context.Background(), cfg, getenv, log)
+	h, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

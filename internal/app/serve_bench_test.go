@@ -42,7 +42,7 @@ func BenchmarkServer(b *testing.B) {
 				b.Fatal(err)
 			}
 			log := slog.New(slog.DiscardHandler)
-			srv := newServer(httpapi.New(speke.New(src, reg), httpapi.Options{Logger: log}), log)
+			srv := NewServer(httpapi.New(speke.New(src, reg), httpapi.Options{Logger: log}), log)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)

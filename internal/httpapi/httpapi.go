@@ -4,7 +4,9 @@
 // through package apigw, the Lambda function.
 //
 // Logs carry identifiers only (request id, content ID, counts, version,
-// status, latency); never a request or response body, never a key.
+// status, latency); never a request or response body, never a key. Every
+// string in a log record is cut to MaxLogValueBytes and every error body to
+// MaxErrorBodyBytes, whatever the request contained.
 package httpapi
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/cke"
@@ -55,6 +58,19 @@ type handler struct {
 	now func() time.Time
 }
 
+// Output bounds.
+const (
+	// MaxErrorBodyBytes bounds an error body: the longest message of ours
+	// is about 110 bytes, so only a message quoting request text could
+	// reach it, and it is cut instead.
+	MaxErrorBodyBytes = 256
+	// MaxLogValueBytes bounds each string value of a log record (error
+	// strings included), keeping a record to a few KiB: request-derived
+	// text (a version header, an XML decoder's message quoting element
+	// names) could otherwise be as long as the body.
+	MaxLogValueBytes = 512
+)
+
 // New returns the key provider's handler.
 func New(svc *speke.Service, opt Options) http.Handler {
 	h := newHandler(opt)
@@ -79,6 +95,7 @@ func newHandler(opt Options) *handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.log = slog.New(boundedHandler{h.log.Handler()})
 	return h
 }
 
@@ -144,9 +161,10 @@ func setResponseHeaders(w http.ResponseWriter, r *http.Request) (id, ver string,
 	id = requestID(r)
 	w.Header().Set("X-Request-Id", id)
 	ver, hasVer = headerValue(r.Header, "X-Speke-Version")
-	if hasVer {
-		// Echoed unchanged on every answer, errors included (SPEKE v2).
-		w.Header().Set("X-Speke-Version", ver)
+	if v, ok := speke.EchoVersion(ver); hasVer && ok {
+		// Echoed on every answer, errors included (SPEKE v2), when it
+		// looks like a version number at all.
+		w.Header().Set("X-Speke-Version", v)
 	}
 	w.Header().Set("X-Speke-User-Agent", UserAgent)
 	return id, ver, hasVer
@@ -233,6 +251,11 @@ var errContentType = errors.New("httpapi: content type is not XML")
 func requestBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isXML(ct) {
 		return nil, fmt.Errorf("%w: %s", errContentType, ct)
+	}
+	if r.ContentLength > cpix.MaxBodyBytes {
+		// Refused before reading: waiting for a body we would refuse
+		// anyway holds the connection until the read timeout.
+		return nil, cpix.ErrTooLarge
 	}
 	body, err := readBody(w, r)
 	if err != nil {
@@ -353,8 +376,68 @@ func Classify(err error) (int, string) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
+	msg = truncate(msg, MaxErrorBodyBytes)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, ending a cut
+// string with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// boundedHandler cuts every string attribute (and error, which slog
+// renders as its string) to MaxLogValueBytes before the record reaches the
+// real handler.
+type boundedHandler struct{ slog.Handler }
+
+func (b boundedHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, truncate(r.Message, MaxLogValueBytes), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(boundAttr(a))
+		return true
+	})
+	return b.Handler.Handle(ctx, out)
+}
+
+func (b boundedHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	bs := make([]slog.Attr, len(as))
+	for i, a := range as {
+		bs[i] = boundAttr(a)
+	}
+	return boundedHandler{b.Handler.WithAttrs(bs)}
+}
+
+func (b boundedHandler) WithGroup(name string) slog.Handler {
+	return boundedHandler{b.Handler.WithGroup(name)}
+}
+
+func boundAttr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(truncate(v.String(), MaxLogValueBytes))
+	case slog.KindGroup:
+		g := v.Group()
+		bs := make([]slog.Attr, len(g))
+		for i, x := range g {
+			bs[i] = boundAttr(x)
+		}
+		a.Value = slog.GroupValue(bs...)
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			a.Value = slog.StringValue(truncate(err.Error(), MaxLogValueBytes))
+		}
+	}
+	return a
 }
