@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -258,5 +259,23 @@ func TestExportIV(t *testing.T) {
 	}
 	if got := explicitIVs(t, exp.Body); got[exporttest.KIDs[0]] != own {
 		t.Errorf("the request's explicitIV came back as %q", got[exporttest.KIDs[0]])
+	}
+}
+
+// BenchmarkExport: one export of 8 keys to a 2048-bit certificate (two
+// RSA-OAEP encryptions, eight AES-CBC + HMAC), from a derivation source.
+func BenchmarkExport(b *testing.B) {
+	src, _ := keys.NewLocalFromSeed(bytes.Repeat([]byte{1}, keys.SeedSize))
+	exp := speke.NewExporter(src, drm.NewDefaultRegistry(drm.Config{}))
+	kids := make([]string, 8)
+	for i := range kids {
+		kids[i] = fmt.Sprintf("%08x-2222-3333-4444-555555555555", i)
+	}
+	body := exporttest.ExportRequest(b, "movie-1", kids)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := exp.Export(context.Background(), body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
