@@ -32,7 +32,7 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 	if sum.CertificateOutsideValidity {
 		attrs = append(attrs, "warning", "DeliveryData certificate expired or not yet valid; used anyway")
 	}
-	h.audit(r.Context(), "export", append(attrs, emfCount(start.UnixMilli(), "export", MetricExportedKeys, len(sum.KIDs))...))
+	h.audit(r.Context(), "export", append(attrs, emfCount(start.UnixMilli(), MetricExportedKeys, len(sum.KIDs))...))
 }
 
 func (h *handler) serveExport(w http.ResponseWriter, r *http.Request) (int, speke.ExportSummary, error) {
@@ -96,12 +96,11 @@ func kidStrings(kids []uuid.UUID) []string {
 const (
 	// MetricNamespace is the CloudWatch namespace of the service's metrics.
 	MetricNamespace = "SpekeKeyProvider"
-	// MetricExportedKeys counts the keys each export handed out.
+	// MetricExportedKeys counts the keys each export handed out. It has
+	// no dimensions (the stack's dashboard graphs it so): callers and
+	// content IDs stay in the log line, where they cost nothing, instead
+	// of making a metric per value.
 	MetricExportedKeys = "ExportedKeys"
-	// MetricDimension is the one dimension (the operation name): callers
-	// and content IDs stay in the log line, not in metric dimensions,
-	// where each value would be a metric of its own.
-	MetricDimension = "Operation"
 )
 
 type emfMetadata struct {
@@ -121,18 +120,17 @@ type emfMetric struct {
 }
 
 // emfCount returns the log attributes that make the line a data point of
-// metric (a count of n) at unixMilli for operation.
-func emfCount(unixMilli int64, operation, metric string, n int) []any {
+// metric (a count of n, no dimensions) at unixMilli.
+func emfCount(unixMilli int64, metric string, n int) []any {
 	return []any{
 		slog.Any("_aws", emfMetadata{
 			Timestamp: unixMilli,
 			CloudWatchMetrics: []emfDirective{{
 				Namespace:  MetricNamespace,
-				Dimensions: [][]string{{MetricDimension}},
+				Dimensions: [][]string{{}}, // one empty dimension set
 				Metrics:    []emfMetric{{Name: metric, Unit: "Count"}},
 			}},
 		}),
-		MetricDimension, operation,
 		metric, n,
 	}
 }
