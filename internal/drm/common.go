@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
@@ -15,7 +16,7 @@ var CommonSystemID = uuid.MustParse("1077efec-c0b2-4d02-ace3-3c1e52e2fb4b")
 // ContentProtectionData holding that box and the Clear Key license URL.
 type CommonPSSH struct {
 	// LicenseURL is the Clear Key license URL players POST to; empty means
-	// Input.BaseURL + "/clearkey/license".
+	// routes.LicenseURL(Input.BaseURL).
 	LicenseURL string
 }
 
@@ -54,7 +55,7 @@ func (c *CommonPSSH) Signal(in Input) (Signaling, error) {
 		b.WriteString(`</pssh>`)
 		lic := c.LicenseURL
 		if lic == "" {
-			lic = in.BaseURL + "/clearkey/license"
+			lic = routes.LicenseURL(in.BaseURL)
 		}
 		b.WriteString(`<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">`)
 		b.WriteString(EscapeXMLText(lic))

@@ -30,6 +30,7 @@ import (
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/dynamokeys"
 	"github.com/speke-go/keyprovider/internal/keys/secretkeys"
+	"github.com/speke-go/keyprovider/internal/keys/tokensecret"
 )
 
 // Environment variables read by NewFromEnv (besides the SDK's own, such as
@@ -155,6 +156,21 @@ func NewFromEnv(ctx context.Context, getenv func(string) string, optFns ...func(
 		}
 		return s, nil
 	}
+}
+
+// TokenKeyFromEnv fetches the playback-token key from the Secrets Manager
+// secret secretID (PLAYBACK_TOKEN_SECRET_ID; see package tokensecret),
+// with the same AWS configuration as the key sources. ctx bounds the call.
+func TokenKeyFromEnv(ctx context.Context, getenv func(string) string, secretID string, optFns ...func(*config.LoadOptions) error) ([]byte, error) {
+	cfg, err := LoadAWSConfig(ctx, getenv, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	key, err := tokensecret.Fetch(ctx, secretsmanager.NewFromConfig(cfg), secretID, CallTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("awskeys: PLAYBACK_TOKEN_SECRET_ID=%s: %w", secretID, err)
+	}
+	return key, nil
 }
 
 // createdBy names the deployment in the audit attribute of new items.
