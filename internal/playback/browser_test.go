@@ -94,10 +94,7 @@ func TestBrowserPlayback(t *testing.T) {
 	if err := os.MkdirAll(dashDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if cpd, ok := prefixedPSSH(f.dash.CPD); ok {
-		// Shaka ignores a pssh in the default namespace (players.md);
-		// the service emits the prefixed form once branch i8b is merged,
-		// and then this rewrite no longer matches.
+	if cpd, ok := playbacktest.PrefixPSSH(f.dash.CPD); ok {
 		t.Logf("ContentProtectionData rewritten to the prefixed cenc:pssh form")
 		f.dash.CPD = cpd
 	}
@@ -147,7 +144,7 @@ func TestBrowserPlayback(t *testing.T) {
 			if r.FirstFrame != nil {
 				ff = *r.FirstFrame
 			}
-			t.Logf("%s: played to %.1f s; first frame %.0f ms after page start; page wall time %.0f ms", r.Name, r.CurrentTime, ff, r.WallMs)
+			t.Logf("%s: played to %.1f s; first frame %.0f ms after navigation; page wall time %.0f ms", r.Name, r.CurrentTime, ff, r.WallMs)
 			continue
 		}
 		// HLS: Shaka 1001 BAD_HTTP_STATUS, the key URI answered 403. DASH:
@@ -174,15 +171,6 @@ func TestBrowserPlayback(t *testing.T) {
 			t.Error("service log carries a key")
 		}
 	}
-}
-
-func prefixedPSSH(cpd string) (string, bool) {
-	const old = `<pssh xmlns="urn:mpeg:cenc:2013">`
-	if !strings.HasPrefix(cpd, old) {
-		return cpd, false
-	}
-	cpd = `<cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013">` + strings.TrimPrefix(cpd, old)
-	return strings.Replace(cpd, "</pssh>", "</cenc:pssh>", 1), true
 }
 
 // TestFFmpegHLSKeyURL decodes the HLS AES-128 package with ffmpeg, which
