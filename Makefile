@@ -36,6 +36,8 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzPlayReadyObject -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzNewFairPlay -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePRO -fuzztime=10s ./internal/drm/drmtest
+	$(GO) test -run='^$$' -fuzz=FuzzLicense -fuzztime=10s ./internal/playback
+	$(GO) test -run='^$$' -fuzz=FuzzToken -fuzztime=10s ./internal/playback
 
 ## bench: the handler benchmarks
 bench:
