@@ -27,7 +27,7 @@ func BrowserDir() (string, error) {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			b := filepath.Join(dir, "internal", "playback", "testdata", "browser")
 			if _, err := os.Stat(filepath.Join(b, "node_modules", "shaka-player", "dist", "shaka-player.compiled.js")); err != nil {
-				return "", fmt.Errorf("Shaka Player is not installed: run `npm ci` in %s (make test does)", b)
+				return "", fmt.Errorf("shaka-player is not installed: run `npm ci` in %s (make player-deps does)", b)
 			}
 			return b, nil
 		}
