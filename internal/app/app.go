@@ -23,11 +23,11 @@ import (
 )
 
 // New builds the handler for cfg: exactly the routes of cfg.Serve.
-func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration", "warning", w)
 	}
-	src, err := keySource(ctx, cfg, getenv)
+	src, err := keySource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 		switch {
 		case slices.Contains(routes.Players, r):
 			if playH == nil {
-				if playH, err = players(ctx, cfg, src, getenv, log); err != nil {
+				if playH, err = players(ctx, cfg, src, log); err != nil {
 					return nil, err
 				}
 			}
@@ -67,13 +67,13 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 
 // players builds the player routes' handler. It sees the key source only
 // as a playback.Lookuper, so it cannot create keys.
-func players(ctx context.Context, cfg config.Config, src playback.Lookuper, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+func players(ctx context.Context, cfg config.Config, src playback.Lookuper, log *slog.Logger) (http.Handler, error) {
 	var key []byte
 	var err error
 	if id := cfg.Players.TokenSecretID; id != "" {
 		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 		defer cancel()
-		key, err = awskeys.TokenKeyFromEnv(ctx, getenv, id)
+		key, err = awskeys.TokenKey(ctx, cfg.AWS, id)
 	} else {
 		key, err = keys.ReadOrCreateSecretFile(cfg.DataDir, TokenKeyFileName, playback.TokenKeySize)
 	}
@@ -101,18 +101,18 @@ func health(w http.ResponseWriter, _ *http.Request) {
 // (DescribeTable, GetSecretValue), well inside Lambda's 10 s init phase.
 const startupTimeout = 8 * time.Second
 
-func keySource(ctx context.Context, cfg config.Config, getenv func(string) string) (keys.Source, error) {
+func keySource(ctx context.Context, cfg config.Config) (keys.Source, error) {
 	switch cfg.KeySource {
 	case config.SourceLocal:
-		return keys.OpenLocal(cfg.DataDir)
+		src, err := keys.OpenLocal(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("KEY_SOURCE=local DATA_DIR=%s: %w", cfg.DataDir, err)
+		}
+		return src, nil
 	case config.SourceDynamoDB, config.SourceSecretsManager:
 		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 		defer cancel()
-		src, err := awskeys.NewFromEnv(ctx, getenv)
-		if err != nil {
-			return nil, fmt.Errorf("KEY_SOURCE=%s: %w", cfg.KeySource, err)
-		}
-		return src, nil
+		return awskeys.New(ctx, cfg)
 	}
 	return nil, fmt.Errorf("KEY_SOURCE=%s is not available in this build", cfg.KeySource)
 }

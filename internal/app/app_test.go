@@ -42,7 +42,7 @@ func TestServingModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := app.New(context.Background(), cfg, getenv, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			h, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -68,10 +68,6 @@ func run(pageAddr string, once bool) error {
 		return err
 	}
 	fmt.Printf("2. SPEKE answer for content %q, KID %s: a key, a pssh and the license URL %s\n", contentID, kid, routes.LicenseURL(svc.URL))
-	if cpd, ok := playbacktest.PrefixPSSH(answer.CPD); ok {
-		answer.CPD = cpd
-		fmt.Println("   (ContentProtectionData's pssh rewritten to the prefixed cenc:pssh form that Shaka reads)")
-	}
 
 	clip, err := playbacktest.MakeClip(ctx, work)
 	if err != nil {

@@ -16,9 +16,6 @@ type ClearKeyAES128 struct{}
 // ID implements System.
 func (*ClearKeyAES128) ID() uuid.UUID { return ClearKeyAES128SystemID }
 
-// Name implements System.
-func (*ClearKeyAES128) Name() string { return "Clear Key AES-128 (HLS)" }
-
 // Supports implements System: MediaPackage maps TS AES-128 to cbc1.
 func (*ClearKeyAES128) Supports(s Scheme) bool { return s == CBC1 }
 
@@ -26,18 +23,13 @@ func (*ClearKeyAES128) Supports(s Scheme) bool { return s == CBC1 }
 // ContentKey@explicitIV.
 func (*ClearKeyAES128) NeedsIV() bool { return true }
 
+// Children implements System: whole-segment AES-128 exists only in HLS.
+func (*ClearKeyAES128) Children() Want { return Want{HLS: true} }
+
 // Signal implements System. The tag follows the MediaPackage v2 guide:
 // METHOD, URI, KEYFORMAT "identity", KEYFORMATVERSIONS "1"; no SCHEME and no
 // IV attribute (the packager writes the IV it encrypts with).
 func (*ClearKeyAES128) Signal(in Input) (Signaling, error) {
-	switch {
-	case in.Want.PSSH:
-		return Signaling{}, &UnsupportedChildError{Child: ChildPSSH}
-	case in.Want.ContentProtectionData:
-		return Signaling{}, &UnsupportedChildError{Child: ChildCPD}
-	case in.Want.SmoothStreaming:
-		return Signaling{}, &UnsupportedChildError{Child: ChildSmoothStreaming}
-	}
 	var out Signaling
 	if in.Want.HLS {
 		out.HLSAttributes = `METHOD=AES-128,URI="` + routes.KeyURL(in.BaseURL, in.ContentID, in.KID) +

@@ -114,10 +114,6 @@ func TestBrowserPlayback(t *testing.T) {
 	if err := os.MkdirAll(dashDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if cpd, ok := playbacktest.PrefixPSSH(f.dash.CPD); ok {
-		t.Logf("ContentProtectionData rewritten to the prefixed cenc:pssh form")
-		f.dash.CPD = cpd
-	}
 	if err := playbacktest.PackageDASH(f.clip, dashDir, f.dash); err != nil {
 		t.Fatal(err)
 	}

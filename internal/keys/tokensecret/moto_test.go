@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/speke-go/keyprovider/internal/config"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/awskeys"
 	"github.com/speke-go/keyprovider/internal/keys/internal/mototest"
@@ -47,9 +48,9 @@ func TestFetch(t *testing.T) {
 		t.Fatalf("Fetch = %x, %v", got, err)
 	}
 	// The production entry point reads the same secret.
-	got, err = awskeys.TokenKeyFromEnv(context.Background(), mototest.Getenv(nil), good, mototest.ConfigOptions()...)
+	got, err = awskeys.TokenKey(context.Background(), config.AWS{Region: mototest.Region, EndpointURL: mototest.URL()}, good, mototest.ConfigOptions()...)
 	if err != nil || !bytes.Equal(got, key) {
-		t.Fatalf("TokenKeyFromEnv = %x, %v", got, err)
+		t.Fatalf("TokenKey = %x, %v", got, err)
 	}
 
 	short := base64.StdEncoding.EncodeToString(key[:31])

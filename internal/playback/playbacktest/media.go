@@ -176,18 +176,3 @@ func PackageHLS(ctx context.Context, clip, dir string, a *Answer) error {
 	return ffmpeg(ctx, "-i", clip, "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
 		"-hls_key_info_file", info, "-hls_segment_filename", filepath.Join(dir, "seg-%d.ts"), filepath.Join(dir, "index.m3u8"))
 }
-
-// PrefixPSSH rewrites ContentProtectionData whose pssh is in the default
-// namespace (<pssh xmlns="urn:mpeg:cenc:2013">) to the prefixed
-// <cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013"> form, and reports whether it
-// did. Shaka Player ignores the first form (players.md). The service emits
-// the prefixed form once the issue 8 signaling change is merged; from then
-// on this finds nothing to rewrite.
-func PrefixPSSH(cpd string) (string, bool) {
-	const old = `<pssh xmlns="urn:mpeg:cenc:2013">`
-	if !strings.HasPrefix(cpd, old) {
-		return cpd, false
-	}
-	cpd = `<cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013">` + strings.TrimPrefix(cpd, old)
-	return strings.Replace(cpd, "</pssh>", "</cenc:pssh>", 1), true
-}

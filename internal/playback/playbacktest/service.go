@@ -61,7 +61,7 @@ func StartService(dataDir string, env map[string]string, logTo io.Writer) (*Serv
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(logTo, nil))
-	h, err := app.New(context.Background(), cfg, getenv, log)
+	h, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		ln.Close()
 		return nil, err
