@@ -55,9 +55,9 @@ $(BROWSER_DIR)/node_modules/.package-lock.json: $(BROWSER_DIR)/package.json $(BR
 	cd $(BROWSER_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-## demo: the key provider, a clip packaged with its keys and a Shaka Player page on 127.0.0.1 that plays it
+## demo: the key provider, a clip packaged with its keys and a Shaka Player page on 127.0.0.1 that plays it (DEMO_ARGS=-once: exit after the headless check)
 demo: player-deps
-	$(GO) run ./internal/demo
+	$(GO) run ./internal/demo $(DEMO_ARGS)
 
 .PHONY: test-aws bench-aws
 
