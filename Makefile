@@ -31,6 +31,7 @@ test-unit: player-deps
 fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s -fuzzminimizetime=3s ./internal/cpix
 	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=20s -fuzzminimizetime=3s ./internal/httpapi
+	$(GO) test -run='^$$' -fuzz=FuzzExport -fuzztime=10s ./internal/httpapi
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./internal/uuid
 	$(GO) test -run='^$$' -fuzz=FuzzParsePSSH -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzPlayReadyObject -fuzztime=10s ./internal/drm
@@ -38,6 +39,7 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePRO -fuzztime=10s ./internal/drm/drmtest
 	$(GO) test -run='^$$' -fuzz=FuzzLicense -fuzztime=10s ./internal/playback
 	$(GO) test -run='^$$' -fuzz=FuzzToken -fuzztime=10s ./internal/playback
+	$(GO) test -run='^$$' -fuzz=FuzzParseCertificate -fuzztime=10s ./internal/cke
 
 ## bench: the handler benchmarks
 bench:

@@ -22,7 +22,8 @@ import (
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
-// New builds the handler for cfg: exactly the routes of cfg.Serve.
+// New builds the handler for cfg: exactly the routes of cfg.Serve. The
+// player routes and the export reach the key source only through Lookup.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration", "warning", w)
@@ -31,6 +32,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 	if err != nil {
 		return nil, err
 	}
+	reg, err := drm.NewRegistryFromConfig(cfg.DRM)
+	if err != nil {
+		return nil, err
+	}
+	opt := httpapi.Options{PublicBaseURL: cfg.PublicBaseURL, Logger: log}
 	mux := http.NewServeMux()
 	var spekeH, playH http.Handler
 	for _, r := range cfg.Serve.Routes() {
@@ -44,19 +50,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 			}
 			h = playH
 		case r.Path == routes.Export:
-			continue // issue 12: not built yet, so a 404
+			h = httpapi.NewExport(speke.NewExporter(src, reg), opt)
 		case r.Path == routes.Health && cfg.Serve == config.ServeReadOnly:
 			h = http.HandlerFunc(health)
 		default:
 			if spekeH == nil {
-				reg, err := drm.NewRegistryFromConfig(cfg.DRM)
-				if err != nil {
-					return nil, err
-				}
-				spekeH = httpapi.New(speke.New(src, reg), httpapi.Options{
-					PublicBaseURL: cfg.PublicBaseURL,
-					Logger:        log,
-				})
+				spekeH = httpapi.New(speke.New(src, reg), opt)
 			}
 			h = spekeH
 		}

@@ -25,13 +25,14 @@ func TestServingModes(t *testing.T) {
 		"key":            httptest.NewRequest("GET", "/client/c/10000000-1000-1000-1000-100000000001", nil),
 		"key preflight":  httptest.NewRequest("OPTIONS", "/client/c/10000000-1000-1000-1000-100000000001", nil),
 		"license":        httptest.NewRequest("POST", routes.ClearKeyLicense, strings.NewReader("{}")),
+		"export":         httptest.NewRequest("POST", routes.Export, strings.NewReader("{}")),
 	}
 	// Served means: the route's own handler answered (a 404 would come
 	// from the router).
 	served := map[config.Serve][]string{
-		config.ServeAll:      {"copyProtection", "health", "key", "key preflight", "license"},
+		config.ServeAll:      {"copyProtection", "health", "key", "key preflight", "license", "export"},
 		config.ServeSPEKE:    {"copyProtection", "health"},
-		config.ServeReadOnly: {"health", "key", "key preflight", "license"},
+		config.ServeReadOnly: {"health", "key", "key preflight", "license", "export"},
 	}
 	for mode, want := range served {
 		t.Run(string(mode), func(t *testing.T) {
