@@ -27,18 +27,19 @@ import (
 	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
 // UserAgent identifies this key provider in X-Speke-User-Agent.
 const UserAgent = "speke-go-keyprovider/0.1"
 
-// Routes.
+// Routes (defined in package routes).
 const (
-	PathCopyProtection = "/copyProtection"
-	PathHealth         = "/healthz"
+	PathCopyProtection = routes.CopyProtection
+	PathHealth         = routes.Health
 	// PathExport is the license servers' CPIX key export (SigV4 only).
-	PathExport = "/export"
+	PathExport = routes.Export
 )
 
 // Options configure the handler.
@@ -193,6 +194,10 @@ func typeName(v any) string {
 	}
 	return "other"
 }
+
+// RequestID is the id the request is logged under: the Lambda request id
+// when the adapter set one, else a fresh random id.
+func RequestID(r *http.Request) string { return requestID(r) }
 
 func requestID(r *http.Request) string {
 	if id, ok := r.Context().Value(requestIDKey).(string); ok && id != "" {
