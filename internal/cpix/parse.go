@@ -111,9 +111,9 @@ func refuseCharset(charset string, input io.Reader) (io.Reader, error) {
 	return nil, errCharset
 }
 
-func isUTF8Name(enc string) bool {
-	return strings.EqualFold(enc, "utf-8") || strings.EqualFold(enc, "utf8")
-}
+// isUTF8Name: the IANA name only; expat does not know aliases such as
+// "utf8".
+func isUTF8Name(enc string) bool { return strings.EqualFold(enc, "utf-8") }
 
 // checkProcInst refuses processing instructions a strict parser refuses:
 // the reserved target xml (in any letter case: a declaration anywhere but

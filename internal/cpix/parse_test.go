@@ -110,6 +110,7 @@ func TestParseRefuses(t *testing.T) {
 		{"unquoted UTF-8 encoding", `<?xml version="1.0" encoding=UTF-8?>` + root(""), ErrMalformed, "invalid XML declaration"},
 		{"encoding without =", `<?xml version="1.0" encoding "UTF-8"?>` + root(""), ErrMalformed, "invalid XML declaration"},
 		{"unterminated encoding", `<?xml version="1.0" encoding="UTF-8?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"utf8 alias", `<?xml version="1.0" encoding="UTF8"?>` + root(""), ErrMalformed, "encoding must be UTF-8"},
 		{"spaced UTF-16 encoding", `<?xml version="1.0" encoding = 'UTF-16'?>` + root(""), ErrMalformed, "encoding must be UTF-8"},
 		{"tab-spaced latin1 encoding", "<?xml version=\"1.0\" encoding\t=\n\"ISO-8859-1\"?>" + root(""), ErrMalformed, "encoding must be UTF-8"},
 		{"wrong root", `<CPIX/>`, ErrNotCPIX, "root element is not cpix:CPIX"},
@@ -142,7 +143,7 @@ func TestParseAccepts(t *testing.T) {
 		"\ufeff" + `<?xml version="1.0"?><CPIX xmlns="urn:dashif:org:cpix"/>`,
 		// The declaration's S? Eq S? and either quote.
 		`<?xml version = '1.0' encoding = 'UTF-8' ?>` + root(""),
-		"<?xml\tversion=\"1.0\"\nencoding\r\n=\t'utf8' standalone='no'?>" + root(""),
+		"<?xml\tversion=\"1.0\"\nencoding\r\n=\t'utf-8' standalone='no'?>" + root(""),
 		`<?xml version="1.0" standalone="yes"?>` + root(""),
 		// PIs whose target only starts with xml, and PIs without data.
 		root(`<?xml-stylesheet href="a"?><?xmlfoo?><?p?><?p	x?>`),
