@@ -102,11 +102,23 @@ func isXMLSpace(s string) bool {
 // one allocation: text split by thousands of comments must not cost a copy
 // per piece).
 func text(e *etree.Element) string {
+	var first string
 	var b strings.Builder
+	n := 0
 	for _, c := range e.Child {
 		if t, ok := c.(*etree.CharData); ok {
+			if n++; n == 1 {
+				first = t.Data
+				continue
+			}
+			if n == 2 {
+				b.WriteString(first)
+			}
 			b.WriteString(t.Data)
 		}
+	}
+	if n < 2 {
+		return first
 	}
 	return b.String()
 }

@@ -356,3 +356,19 @@ func xmllintAttr(t *testing.T, doc []byte, name string) (string, bool) {
 	}
 	return strings.TrimSuffix(string(out), "\n"), true
 }
+
+// TestTextPieces: text split by comments reads back whole, at a cost linear
+// in its length (it used to be copied once per piece).
+func TestTextPieces(t *testing.T) {
+	for _, pieces := range []int{0, 1, 2, 3, 4000} {
+		in := root(`<a>` + strings.Repeat(`x<!---->`, pieces) + `</a>`)
+		d, err := Parse([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := Element{e: d.root.ChildElements()[0], doc: d}
+		if got := a.Text(); got != strings.Repeat("x", pieces) {
+			t.Fatalf("%d pieces: text %q", pieces, got)
+		}
+	}
+}
