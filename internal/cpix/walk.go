@@ -98,6 +98,7 @@ type walker struct {
 	uris  []string         // id -> URI; 0 is "no namespace"
 	ids   map[string]int   // URI -> id
 	seen  map[attrName]struct{}
+	names []attrName // the current element's attributes, reused
 
 	// keyValues: per model ContentKey, the local names of PSKC value
 	// elements under it; stray: key elements outside their place.
@@ -252,7 +253,7 @@ func (w *walker) checkAttrs(e *etree.Element) error {
 	if len(e.Attr) > MaxAttributes {
 		return malformed("too many attributes", nil)
 	}
-	clear(w.seen)
+	names := w.names[:0]
 	for i := range e.Attr {
 		a := &e.Attr[i]
 		if !validLocal(a.Key) {
@@ -270,6 +271,23 @@ func (w *walker) checkAttrs(e *etree.Element) error {
 			}
 			n.ns = id
 		}
+		names = append(names, n)
+	}
+	w.names = names
+	if len(names) <= smallAttrs {
+		// Comparing pairs is cheaper than hashing for the few attributes
+		// real elements have; smallAttrs bounds its cost.
+		for i := range names {
+			for j := range i {
+				if names[i] == names[j] {
+					return malformed("duplicate attribute", nil)
+				}
+			}
+		}
+		return nil
+	}
+	clear(w.seen)
+	for _, n := range names {
 		if _, dup := w.seen[n]; dup {
 			return malformed("duplicate attribute", nil)
 		}
@@ -277,3 +295,7 @@ func (w *walker) checkAttrs(e *etree.Element) error {
 	}
 	return nil
 }
+
+// smallAttrs: up to this many attributes, duplicates are found by
+// comparing pairs (at most 28 comparisons); beyond, through a map.
+const smallAttrs = 8
