@@ -2,6 +2,7 @@ package cpix
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -23,7 +24,17 @@ func isXMLChar(r rune) bool {
 // validChars reports whether b is UTF-8 made only of XML Chars. No markup
 // of XML may contain anything else, so the whole body is checked at once.
 func validChars(b []byte) bool {
+	const ones, high = 0x2020202020202020, 0x8080808080808080
 	for i := 0; i < len(b); {
+		// Eight bytes at a time while they are all printable ASCII: no
+		// byte has its top bit set, and none is below 0x20 (subtracting
+		// 0x20 from such a byte borrows into its top bit).
+		if i+8 <= len(b) {
+			if w := binary.LittleEndian.Uint64(b[i:]); w&high == 0 && (w-ones)&^w&high == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := b[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
@@ -203,19 +214,23 @@ func scanTag(b []byte) (int, error) {
 		case '>':
 			return i + 1, nil
 		case '"', '\'':
-			i++
-			for i < len(b) && b[i] != c {
-				if b[i] == '&' {
-					n, err := charRef(b[i:])
-					if err != nil {
-						return 0, err
-					}
-					i += n
-					continue
-				}
-				i++
+			end := bytes.IndexByte(b[i+1:], c)
+			if end < 0 {
+				return -1, nil
 			}
-			i++ // the closing quote
+			// References in the value (it holds no quote of its kind).
+			for v := b[i+1 : i+1+end]; ; {
+				amp := bytes.IndexByte(v, '&')
+				if amp < 0 {
+					break
+				}
+				n, err := charRef(v[amp:])
+				if err != nil {
+					return 0, err
+				}
+				v = v[amp+n:]
+			}
+			i += end + 2 // past the closing quote
 			if i < len(b) && !isSpaceByte(b[i]) && b[i] != '/' && b[i] != '>' {
 				return 0, malformed("no white space between attributes", nil)
 			}

@@ -372,3 +372,19 @@ func TestTextPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestValidChars covers the eight-bytes-at-a-time path: a bad byte at any
+// offset of a word is found.
+func TestValidChars(t *testing.T) {
+	for _, bad := range []string{"\x00", "\x01", "\x1f", "\x80", "\xff", "\xef\xbf\xbe"} {
+		for pos := range 17 {
+			b := []byte(strings.Repeat("a", pos) + bad + strings.Repeat("\x7f", 17-pos))
+			if validChars(b) {
+				t.Errorf("%q at %d accepted", bad, pos)
+			}
+		}
+	}
+	if !validChars([]byte(strings.Repeat("ab\tc\nd\re ~\x7f\u00e9\U00010000", 5))) {
+		t.Error("valid text refused")
+	}
+}
