@@ -1,13 +1,20 @@
 package httpapi_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/httpapi"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/speke"
+	"github.com/speke-go/keyprovider/internal/uuid"
 	"github.com/speke-go/keyprovider/internal/xmlcheck"
 )
 
@@ -30,18 +37,38 @@ func handlerSeeds(tb testing.TB) [][2]string {
 }
 
 // FuzzHandler: whatever the body, the handler answers 200, 400, 413 or 422,
-// never 5xx and never a panic; and a 200 answers a request strict parsers
-// accept, is itself well-formed for them, has exactly one key value per
-// ContentKey (and none elsewhere), and is a CPIX document in which every
-// requested signaling child is filled (or is a FairPlay PSSH, which has no
-// form).
+// never 5xx and never a panic, with a short error body and X-Speke-Version
+// only in the Major.Minor form; a refusal never reached the key source
+// (keys are derived here, so no explicitIV can equal one); and a 200
+// answers a request strict parsers accept, is itself well-formed for them
+// (libxml2, expat), has exactly one key value per ContentKey and none
+// elsewhere, and is a CPIX document in which every requested signaling
+// child is filled (or is a FairPlay PSSH, which has no form).
 func FuzzHandler(f *testing.F) {
 	for _, s := range handlerSeeds(f) {
 		f.Add(s[0], s[1])
 	}
-	h := newHandler(f)
+	local, err := keys.NewLocalFromSeed(testSeed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var calls atomic.Int64
+	src := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
+		calls.Add(1)
+		return local.Keys(ctx, cid, kids)
+	})
+	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: testBaseURL})
 	f.Fuzz(func(t *testing.T, version, body string) {
+		before := calls.Load()
 		res := post(t, h, version, body)
+		if res.Code != 200 && calls.Load() != before {
+			t.Fatalf("%d %q after the key source was called", res.Code, res.Body.String())
+		}
+		if got, ok := res.Header()["X-Speke-Version"]; ok {
+			if want, echo := speke.EchoVersion(version); !echo || len(got) != 1 || got[0] != want {
+				t.Fatalf("X-Speke-Version %q for request value %q", got, version)
+			}
+		}
 		switch res.Code {
 		case 400, 413, 422:
 			if res.Body.Len() == 0 || res.Body.Len() > 200 {
@@ -52,8 +79,6 @@ func FuzzHandler(f *testing.F) {
 		default:
 			t.Fatalf("status %d: %s", res.Code, res.Body.String())
 		}
-		// Strict parsers (libxml2, expat) must read every 200, and the
-		// request it answers must have been well-formed for them too.
 		if err := xmlcheck.WellFormed(res.Body.Bytes()); err != nil {
 			t.Fatalf("200 response is not well-formed: %v\n%q", err, res.Body.Bytes())
 		}

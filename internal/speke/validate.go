@@ -76,7 +76,7 @@ func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
 		return nil, reject(MsgMissingVersion)
 	}
 	if ver != v.cpix {
-		return nil, rejectDetail(MsgUnsupportedVersion, "CPIX@version "+ver+" with X-Speke-Version "+v.header)
+		return nil, rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" with X-Speke-Version "+v.header)
 	}
 	if err := checkLists(doc); err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		}
 		if len(k.el.ValueElements) > 0 {
 			// A key provider issues keys; it never takes one from the
-			// request (security.md §3).
+			// request.
 			return nil, reject("Unexpected key value in request for KID " + k.kidText)
 		}
 	}
@@ -224,9 +224,11 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 	return index, nil
 }
 
-// decodeBase64Exact decodes XML base64Binary text strictly: XML whitespace
-// is removed, padding and trailing bits must be canonical, and the result
-// must be exactly n bytes.
+// decodeBase64Exact decodes XML base64Binary text to exactly n bytes: XML
+// whitespace is removed, padding is required (the standard decoder's
+// rule), and the alphabet is the standard one. Non-zero trailing bits are accepted
+// and dropped, as standard decoders do: AWS's own SPEKE examples carry
+// such IVs (L6jzdXrXAFbCJGBuMrrKrG==).
 func decodeBase64Exact(s string, n int) ([]byte, error) {
 	s = strings.Map(func(r rune) rune {
 		switch r {
@@ -235,14 +237,43 @@ func decodeBase64Exact(s string, n int) ([]byte, error) {
 		}
 		return r
 	}, s)
-	if base64.StdEncoding.EncodedLen(n) != len(s) {
-		return nil, errors.New("wrong length")
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(b) != n {
 		return nil, errors.New("bad base64")
 	}
 	return b, nil
+}
+
+// checkIVs refuses a request's explicitIV that equals its content key: the
+// key would be published in ContentKey@explicitIV and in every playlist
+// that carries the IV. It is the one rule that needs the keys, so it runs
+// after the key source; it can only refuse a key that existed before the
+// request (a new key equals a given IV with probability 2^-128), and a
+// derived IV never equals its key.
+func (p *plan) checkIVs(got []keys.Key) error {
+	for i := range p.keys {
+		if k := &p.keys[i]; k.hasIV && got[i].Reveal() == k.iv {
+			return reject("Invalid ContentKey@explicitIV for KID " + k.kidText)
+		}
+	}
+	return nil
+}
+
+// maxQuoted bounds a request-derived string quoted in an error message or
+// log detail, so a 200 KB element name cannot make a 200 KB answer.
+const maxQuoted = 64
+
+// quote returns s cut to maxQuoted bytes on a rune boundary, with "..."
+// marking a cut.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.UUID]int) error {
@@ -296,6 +327,11 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 		if !sp.sys.Supports(p.keys[sp.key].scheme) {
 			return reject(MsgSchemeNotCompatibleWith + sp.idText)
 		}
+		// What the system can produce is static, so a request it cannot
+		// answer is refused here, before any key is fetched or created.
+		if c := sp.want.Unsupported(sp.sys.Children()); c != "" {
+			return reject(c + " is not supported for DRMSystem " + sp.idText)
+		}
 		if sp.sys.NeedsIV() {
 			p.keys[sp.key].needsIV = true
 		}
@@ -309,7 +345,7 @@ func (sp *systemPlan) children() error {
 	ds := sp.el
 	if len(ds.Other) > 0 {
 		n := ds.Other[0].Name()
-		return rejectDetail("Unsupported element "+n.Local+" in DRMSystem "+sp.idText, n.Space)
+		return rejectDetail("Unsupported element "+quote(n.Local)+" in DRMSystem "+sp.idText, quote(n.Space))
 	}
 	for _, c := range []struct {
 		name string

@@ -1,11 +1,19 @@
-package httpapi_test
+package speke_test
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/speke-go/keyprovider/internal/speke"
+	"github.com/speke-go/keyprovider/internal/xmlcheck"
+)
 
 // TestClientKeyValueRefused: a key value from the client is refused in any
 // shape (directly under the ContentKey, inside foreign wrappers, empty
-// placeholders, encrypted forms) and anywhere in the document, so an answer
-// never carries a value that is not ours next to ours.
+// placeholders, encrypted forms) and anywhere in the document, before the
+// key source is asked, so an answer never carries a value that is not ours
+// next to ours.
 func TestClientKeyValueRefused(t *testing.T) {
 	const pv = `<pskc:PlainValue>AAAAAAAAAAAAAAAAAAAAAA==</pskc:PlainValue>`
 	key := `kid="` + kidA + `" commonEncryptionScheme="cenc"/>`
@@ -31,21 +39,26 @@ func TestClientKeyValueRefused(t *testing.T) {
 		{"ContentKey in a foreign wrapper", edit(t, `<cpix:ContentKeyList>`, `<cpix:ContentKeyList><x:W xmlns:x="urn:x"><cpix:ContentKey kid="`+kidA+`"><cpix:Data><pskc:Secret>`+pv+`</pskc:Secret></cpix:Data></cpix:ContentKey></x:W>`), "Unexpected ContentKey outside ContentKeyList"},
 		{"ContentKey inside a ContentKey", in(`<cpix:ContentKey kid="` + kidA + `"/>`), "Unexpected ContentKey outside ContentKeyList"},
 	}
-	h := newHandler(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := post(t, h, "2.0", tc.body)
-			if res.Code != 422 || res.Body.String() != tc.msg {
-				t.Fatalf("got %d %q, want 422 %q", res.Code, res.Body.String(), tc.msg)
+			src := newRecorder(t)
+			_, err := newService(t, src).Handle(context.Background(), request("2.0", tc.body))
+			var re *speke.RequestError
+			if !errors.As(err, &re) || re.Message != tc.msg {
+				t.Fatalf("err = %v, want message %q", err, tc.msg)
+			}
+			if n := src.calls.Load(); n != 0 {
+				t.Errorf("refused request called the key source %d times", n)
 			}
 		})
 	}
-	// A foreign element named like a PSKC one is not a key value.
-	res := post(t, h, "2.0", in(`<x:PlainValue xmlns:x="urn:x">not a key</x:PlainValue>`))
-	if res.Code != 200 {
-		t.Fatalf("foreign PlainValue: %d %q", res.Code, res.Body.String())
+	// A foreign element named like a PSKC one is not a key value: the
+	// answer has exactly one value per ContentKey.
+	res, err := newService(t, newRecorder(t)).Handle(context.Background(), request("2.0", in(`<x:PlainValue xmlns:x="urn:x">not a key</x:PlainValue>`)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := len(plainValues(t, res.Body.Bytes())); n != 2 {
-		t.Fatalf("%d PlainValues for 2 ContentKeys", n)
+	if err := xmlcheck.OneValuePerKey(res.Body); err != nil {
+		t.Fatal(err)
 	}
 }
