@@ -63,4 +63,10 @@ const (
 	// MaxAttributes bounds attributes per element: CPIX elements carry
 	// fewer than ten plus namespace declarations.
 	MaxAttributes = 64
+	// MaxTotalAttributes bounds attributes (namespace declarations
+	// included) in a document, counted before the tree is built: each costs
+	// the XML reader several allocations, so a body of nothing but short
+	// attributes would cost more than twice an ordinary body of its size.
+	// A 64-key, 5-DRM request has about 1,700.
+	MaxTotalAttributes = 16384
 )

@@ -141,11 +141,15 @@ func (d *declParser) pseudoAttr(name string) (string, bool) {
 	return v, true
 }
 
-// checkMarkup scans the markup of a body encoding/xml has accepted for what
-// it lets through: character references to non-Chars (it turns &#xD800;
-// into U+FFFD), attributes not separated by white space, and a processing
-// instruction target not followed by white space.
+// checkMarkup scans the markup of a body for what encoding/xml lets
+// through: character references to non-Chars (it turns &#xD800; into
+// U+FFFD), attributes not separated by white space, and a processing
+// instruction target not followed by white space. It also counts the
+// attributes against MaxTotalAttributes. It runs before encoding/xml reads
+// the body; markup it cannot follow is refused as not well-formed (which
+// encoding/xml would refuse too).
 func checkMarkup(b []byte) error {
+	attrs := 0
 	for i := 0; i < len(b); {
 		switch b[i] {
 		case '&':
@@ -175,8 +179,12 @@ func checkMarkup(b []byte) error {
 				n = skipPast(rest, t, "?>")
 			default:
 				var err error
-				if n, err = scanTag(rest); err != nil {
+				var a int
+				if n, a, err = scanTag(rest); err != nil {
 					return err
+				}
+				if attrs += a; attrs > MaxTotalAttributes {
+					return malformed("too many attributes", nil)
 				}
 			}
 			if n < 0 {
@@ -207,16 +215,19 @@ func skipPast(b []byte, from int, end string) int {
 	return from + j + len(end)
 }
 
-// scanTag checks a start or end tag and returns its length.
-func scanTag(b []byte) (int, error) {
+// scanTag checks a start or end tag and returns its length and the number
+// of attributes (quoted values) in it.
+func scanTag(b []byte) (int, int, error) {
+	attrs := 0
 	for i := 1; i < len(b); {
 		switch c := b[i]; c {
 		case '>':
-			return i + 1, nil
+			return i + 1, attrs, nil
 		case '"', '\'':
+			attrs++
 			end := bytes.IndexByte(b[i+1:], c)
 			if end < 0 {
-				return -1, nil
+				return -1, 0, nil
 			}
 			// References in the value (it holds no quote of its kind).
 			for v := b[i+1 : i+1+end]; ; {
@@ -226,19 +237,19 @@ func scanTag(b []byte) (int, error) {
 				}
 				n, err := charRef(v[amp:])
 				if err != nil {
-					return 0, err
+					return 0, 0, err
 				}
 				v = v[amp+n:]
 			}
 			i += end + 2 // past the closing quote
 			if i < len(b) && !isSpaceByte(b[i]) && b[i] != '/' && b[i] != '>' {
-				return 0, malformed("no white space between attributes", nil)
+				return 0, 0, malformed("no white space between attributes", nil)
 			}
 		default:
 			i++
 		}
 	}
-	return -1, nil
+	return -1, 0, nil
 }
 
 // charRef checks the reference at the start of b (which starts with '&')

@@ -28,7 +28,8 @@ func Parse(body []byte) (*Document, error) {
 	// Every element starts with '<', and so does every end tag: a body with
 	// more than twice the element limit in '<' bytes is refused before etree
 	// allocates a node for each of them.
-	if bytes.Count(body, []byte{'<'}) > 2*MaxElements+64 {
+	lt := bytes.Count(body, []byte{'<'})
+	if lt > 2*MaxElements+64 {
 		return nil, malformed("too many elements", nil)
 	}
 	// encoding/xml checks characters in text and attribute values but not
@@ -38,6 +39,12 @@ func Parse(body []byte) (*Document, error) {
 	}
 	hasDecl, err := checkDeclaration(body)
 	if err != nil {
+		return nil, err
+	}
+	// What encoding/xml lets through and a strict parser refuses, in the
+	// raw text (the tree no longer shows it); the same pass counts the
+	// attributes, so that etree never allocates more than MaxTotalAttributes.
+	if err := checkMarkup(body); err != nil {
 		return nil, err
 	}
 	tree := etree.NewDocument()
@@ -54,11 +61,6 @@ func Parse(body []byte) (*Document, error) {
 			return nil, malformed("encoding must be UTF-8", nil)
 		}
 		return nil, malformed("not well-formed", err)
-	}
-	// What encoding/xml lets through and a strict parser refuses, in the
-	// raw text (the tree no longer shows it).
-	if err := checkMarkup(body); err != nil {
-		return nil, err
 	}
 	var root *etree.Element
 	for i, tok := range tree.Child {
@@ -87,7 +89,9 @@ func Parse(body []byte) (*Document, error) {
 		return nil, malformed("no root element", nil)
 	}
 	d := &Document{tree: tree, root: root}
-	w := newWalker()
+	// Size the walker's tables once: an element has at least one '<', a
+	// namespace declaration one "xmlns".
+	w := newWalker(min(lt, MaxElements), min(bytes.Count(body, []byte("xmlns")), MaxTotalAttributes))
 	if err := w.check(root, nil, posRoot); err != nil {
 		return nil, err
 	}

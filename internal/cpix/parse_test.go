@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,6 +67,17 @@ func TestParseRefuses(t *testing.T) {
 			}
 			return b.String()
 		}() + `/>`, ErrMalformed, "too many attributes"},
+		{"too many attributes in the document", root(func() string {
+			var b strings.Builder
+			for i := 0; i <= MaxTotalAttributes/32; i++ {
+				b.WriteString("<a")
+				for j := range 32 {
+					b.WriteString(` a` + strconv.Itoa(j) + `=""`)
+				}
+				b.WriteString("/>")
+			}
+			return b.String()
+		}()), ErrMalformed, "too many attributes"},
 		{"too many elements by pre-scan", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat("<a/>", 3*MaxElements) + `</cpix:CPIX>`, ErrMalformed, "too many elements"},
 		{"too large", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat(" ", MaxBodyBytes) + `</cpix:CPIX>`, ErrTooLarge, "body exceeds limit"},
 		// What encoding/xml lets through and strict parsers (libxml2,

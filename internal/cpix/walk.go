@@ -116,14 +116,17 @@ type attrName struct {
 
 const idXMLNS = -1
 
-func newWalker() *walker {
+// newWalker returns a walker with room for about elements elements and
+// decls namespace declarations.
+func newWalker(elements, decls int) *walker {
 	w := &walker{
-		info:  make(map[*etree.Element]elemInfo, 256),
-		bound: map[string][]int{},
-		uris:  []string{""},
-		ids:   map[string]int{"": 0},
+		info:  make(map[*etree.Element]elemInfo, elements),
+		bound: make(map[string][]int, min(decls, 64)+1),
+		uris:  make([]string, 1, decls+2),
+		ids:   make(map[string]int, decls+2),
 		seen:  make(map[attrName]struct{}, MaxAttributes),
 	}
+	w.ids[""] = 0
 	w.bound["xml"] = []int{w.intern(nsXML)}
 	return w
 }

@@ -28,19 +28,26 @@ func padTo(tb testing.TB, doc string, n int) []byte {
 }
 
 // fill writes open, then unit(i) for i = 0, 1, ... while the body stays
-// within n bytes and MaxElements elements (each unit has perUnit), then
-// close, and pads to n bytes.
-func fill(tb testing.TB, n int, open string, perUnit int, unit func(i int) string, close string) []byte {
+// within n bytes, MaxElements elements and MaxTotalAttributes attributes
+// (each unit has elems elements and attrs attributes, open has openAttrs),
+// then as many empty elements as the limits leave room for, then close,
+// and pads to n bytes.
+func fill(tb testing.TB, n int, open string, openAttrs, elems, attrs int, unit func(i int) string, close string) []byte {
 	var b strings.Builder
 	b.WriteString(open)
-	elements := 1
+	elements, attributes := 1+strings.Count(open, "<"), openAttrs
 	for i := 0; ; i++ {
 		u := unit(i)
-		if b.Len()+len(u)+len(close) > n || elements+perUnit > MaxElements-8 {
+		if b.Len()+len(u)+len(close) > n || elements+elems > MaxElements-8 || attributes+attrs > MaxTotalAttributes {
 			break
 		}
 		b.WriteString(u)
-		elements += perUnit
+		elements += elems
+		attributes += attrs
+	}
+	for b.Len()+len("<f/>")+len(close) <= n && elements < MaxElements-8 {
+		b.WriteString("<f/>")
+		elements++
 	}
 	b.WriteString(close)
 	return padTo(tb, b.String(), n)
@@ -126,7 +133,7 @@ var worstBodies = map[string]func(tb testing.TB, n int) []byte{
 			fmt.Fprintf(&leaf, ` p0_%d:a=""`, i)
 		}
 		leaf.WriteString("/>")
-		return fill(tb, n, open.String(), 1, func(int) string { return leaf.String() }, strings.Repeat("</n>", depth)+`</c:CPIX>`)
+		return fill(tb, n, open.String(), 1+depth*MaxAttributes, 1, MaxAttributes, func(int) string { return leaf.String() }, strings.Repeat("</n>", depth)+`</c:CPIX>`)
 	},
 	// The most attributes per byte, in pairs sharing a local name under
 	// two prefixes (so each pair must be told apart by URI).
@@ -137,17 +144,17 @@ var worstBodies = map[string]func(tb testing.TB, n int) []byte{
 			fmt.Fprintf(&leaf, ` a:k%d="" b:k%d=""`, i, i)
 		}
 		leaf.WriteString("/>")
-		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:a="u" xmlns:b="v">`, 1, func(int) string { return leaf.String() }, `</c:CPIX>`)
+		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:a="u" xmlns:b="v">`, 3, 1, MaxAttributes, func(int) string { return leaf.String() }, `</c:CPIX>`)
 	},
 	// Two long namespace URIs, referenced by every attribute.
 	"long-uris": func(tb testing.TB, n int) []byte {
 		long := strings.Repeat("u", n/3)
-		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:a="`+long+`" xmlns:b="`+long+`x">`, 1,
+		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:a="`+long+`" xmlns:b="`+long+`x">`, 3, 1, 3,
 			func(i int) string { return `<e a:x="" b:x="" a:z` + strconv.Itoa(i) + `=""/>` }, `</c:CPIX>`)
 	},
 	// Namespace declarations on every element, each used by an attribute.
 	"declarations": func(tb testing.TB, n int) []byte {
-		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix">`, 1, func(i int) string {
+		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix">`, 1, 1, MaxAttributes, func(i int) string {
 			var leaf strings.Builder
 			leaf.WriteString("<e")
 			for j := range MaxAttributes / 2 {
@@ -161,7 +168,7 @@ var worstBodies = map[string]func(tb testing.TB, n int) []byte{
 	"elements": func(tb testing.TB, n int) []byte {
 		depth := MaxDepth - 2
 		branch := strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth)
-		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix">`, depth, func(int) string { return branch }, `</c:CPIX>`)
+		return fill(tb, n, `<c:CPIX xmlns:c="urn:dashif:org:cpix">`, 1, depth, 0, func(int) string { return branch }, `</c:CPIX>`)
 	},
 }
 
