@@ -33,7 +33,8 @@
 //     refused as well.
 //   - The model reports key values (PSKC Secret, PlainValue, EncryptedValue,
 //     ValueMAC) wherever they are: under each ContentKey
-//     (ContentKey.ValueElements) or elsewhere (Document.StrayKeyElements,
+//     (ContentKey.KeyElements, and ValueElements for those with content) or
+//     elsewhere (Document.StrayKeyElements,
 //     with ContentKey elements outside a ContentKeyList).
 //   - WriteTo escapes every text and attribute value it writes, declares
 //     every namespace it uses, and never writes a DOCTYPE.

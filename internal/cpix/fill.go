@@ -38,26 +38,26 @@ func (x *Element) Text() string {
 func (x *Element) SetAttr(name, value string) { x.e.CreateAttr(name, value) }
 
 // SetPlainValue fills cpix:Data/pskc:Secret/pskc:PlainValue with the
-// base64 text b64, reusing the ContentKey's Data, Secret and PlainValue
-// elements where it has them.
+// base64 text b64, reusing the ContentKey's Data and Secret elements where
+// it has them.
 func (k *ContentKey) SetPlainValue(b64 string) {
-	d := k.doc
-	data := d.findOrCreate(k.e, NSCPIX, "Data")
-	secret := d.findOrCreate(data, NSPSKC, "Secret")
-	pv := d.findOrCreate(secret, NSPSKC, "PlainValue")
-	pv.Child = pv.Child[:0]
-	pv.SetText(b64)
+	k.Secret().AppendChild(NSPSKC, "PlainValue").SetText(b64)
 }
 
 // findOrCreate returns parent's first child element {uri}local, creating it
-// (appended last) when absent. A created element uses a prefix already bound
-// to uri in scope, or declares one itself.
+// (appended last) when absent.
 func (d *Document) findOrCreate(parent *etree.Element, uri, local string) *etree.Element {
 	for _, c := range parent.ChildElements() {
 		if c.Tag == local && d.info[c].uri == uri {
 			return c
 		}
 	}
+	return d.createChild(parent, uri, local)
+}
+
+// createChild appends a new element {uri}local to parent. It uses a prefix
+// already bound to uri in scope, or declares one itself.
+func (d *Document) createChild(parent *etree.Element, uri, local string) *etree.Element {
 	ps := d.info[parent].scope
 	visible := ps.visible()
 	prefix, ok := prefixFor(visible, uri)

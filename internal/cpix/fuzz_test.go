@@ -71,7 +71,7 @@ func FuzzParse(f *testing.F) {
 		}
 		clean := len(d.StrayKeyElements) == 0
 		for _, k := range d.ContentKeys {
-			clean = clean && len(k.ValueElements) == 0
+			clean = clean && len(k.KeyElements) == 0
 		}
 		if !clean {
 			return

@@ -129,9 +129,12 @@ func (d *Document) Attr(name string) (string, bool) { return attr(d.root, name) 
 // ContentKey is a cpix:ContentKey.
 type ContentKey struct {
 	Element
-	// ValueElements lists the local names of the PSKC elements that carry
-	// a key value (Secret, PlainValue, EncryptedValue, ValueMAC) anywhere
-	// under the ContentKey, empty or not, in any wrapper.
+	// KeyElements lists the local names of the PSKC elements that carry a
+	// key value (Secret, PlainValue, EncryptedValue, ValueMAC) anywhere
+	// under the ContentKey, in any wrapper, empty or not.
+	KeyElements []string
+	// ValueElements lists those of them that hold a value: PlainValue,
+	// EncryptedValue or ValueMAC with content.
 	ValueElements []string
 	// Children are the other child elements (e.g. v2.1 HDCPData).
 	Children []Name
@@ -220,8 +223,11 @@ func (d *Document) build(w *walker) {
 	}
 }
 
-func contentKey(c *etree.Element, el func(*etree.Element) Element, uri func(*etree.Element) string, values []string) *ContentKey {
-	k := &ContentKey{Element: el(c), ValueElements: values}
+func contentKey(c *etree.Element, el func(*etree.Element) Element, uri func(*etree.Element) string, kv *keyValues) *ContentKey {
+	k := &ContentKey{Element: el(c)}
+	if kv != nil {
+		k.KeyElements, k.ValueElements = kv.all, kv.filled
+	}
 	for _, ch := range c.ChildElements() {
 		if uri(ch) != NSCPIX || ch.Tag != "Data" {
 			k.Children = append(k.Children, Name{uri(ch), ch.Tag})

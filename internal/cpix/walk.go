@@ -100,12 +100,16 @@ type walker struct {
 	seen  map[attrName]struct{}
 	names []attrName // the current element's attributes, reused
 
-	// keyValues: per model ContentKey, the local names of PSKC value
-	// elements under it; stray: key elements outside their place.
-	keyValues map[*etree.Element][]string
+	// keyValues: per model ContentKey, the PSKC value elements under it;
+	// stray: key elements outside their place.
+	keyValues map[*etree.Element]*keyValues
 	stray     []Name
 	key       *etree.Element // the model ContentKey being walked
 }
+
+// keyValues are the local names of the PSKC key elements under one
+// ContentKey: all of them, and the value elements that have content.
+type keyValues struct{ all, filled []string }
 
 // attrName identifies an attribute for the duplicate check: namespace id
 // (or idXMLNS for a declaration) and local name.
@@ -212,9 +216,17 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 	case uri == NSPSKC && keyValueNames[e.Tag]:
 		if pos == posInKey {
 			if w.keyValues == nil {
-				w.keyValues = map[*etree.Element][]string{}
+				w.keyValues = map[*etree.Element]*keyValues{}
 			}
-			w.keyValues[w.key] = append(w.keyValues[w.key], e.Tag)
+			kv := w.keyValues[w.key]
+			if kv == nil {
+				kv = &keyValues{}
+				w.keyValues[w.key] = kv
+			}
+			kv.all = append(kv.all, e.Tag)
+			if e.Tag != "Secret" && hasContent(e) {
+				kv.filled = append(kv.filled, e.Tag)
+			}
 		} else {
 			w.stray = append(w.stray, Name{uri, e.Tag})
 		}

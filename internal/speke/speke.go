@@ -30,6 +30,7 @@ import (
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 // Service answers SPEKE requests.
@@ -62,8 +63,10 @@ type Response struct {
 
 // Summary describes a request for logs; it never holds key material.
 type Summary struct {
-	ContentID  string
-	Keys       int
+	ContentID string
+	Keys      int
+	// KIDs are the requested KIDs in document order (for the audit log).
+	KIDs       []uuid.UUID
 	DRMSystems int
 }
 
@@ -126,6 +129,7 @@ func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("speke: keys for %d KIDs: %w", len(p.kids), err)
 	}
+	sum.KIDs = p.kids
 	if len(got) != len(p.kids) {
 		return nil, fmt.Errorf("speke: key source returned %d keys for %d KIDs: %w", len(got), len(p.kids), keys.ErrUnavailable)
 	}

@@ -101,15 +101,26 @@ func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
 // checkContentID keeps the content ID printable and bounded: it ends up in
 // key URLs, store keys and log lines.
 func checkContentID(cid string) error {
-	if len(cid) > MaxContentIDBytes || !utf8.ValidString(cid) {
+	if !ValidContentID(cid) {
 		return reject("Invalid CPIX@contentId")
+	}
+	return nil
+}
+
+// ValidContentID reports whether cid is a content ID this service issues
+// keys for: non-empty, valid UTF-8, at most MaxContentIDBytes, no control
+// characters. The player routes apply the same rule to the content IDs
+// they are asked for.
+func ValidContentID(cid string) bool {
+	if cid == "" || len(cid) > MaxContentIDBytes || !utf8.ValidString(cid) {
+		return false
 	}
 	for _, r := range cid {
 		if r < 0x20 || r == 0x7f {
-			return reject("Invalid CPIX@contentId")
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 func checkLists(doc *cpix.Document) error {
@@ -149,30 +160,14 @@ var hlsMethodSchemes = map[string]drm.Scheme{
 }
 
 func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, error) {
-	switch n := len(doc.ContentKeys); {
-	case n == 0:
-		return nil, reject("Missing ContentKey")
-	case n > MaxContentKeys:
-		return nil, reject("Too many ContentKey elements")
+	kids, texts, index, err := contentKeyIDs(doc)
+	if err != nil {
+		return nil, err
 	}
-	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
-	p.kids = make([]uuid.UUID, 0, len(doc.ContentKeys))
-	p.keys = make([]keyPlan, 0, len(doc.ContentKeys))
-	for _, ck := range doc.ContentKeys {
-		text, ok := ck.Attr("kid")
-		if !ok || text == "" {
-			return nil, reject("Missing ContentKey@kid")
-		}
-		kid, err := uuid.Parse(text)
-		if err != nil {
-			return nil, reject("Invalid ContentKey@kid")
-		}
-		if _, dup := index[kid]; dup {
-			return nil, reject("Duplicate ContentKey@kid " + kid.String())
-		}
-		index[kid] = len(p.keys)
-		p.kids = append(p.kids, kid)
-		p.keys = append(p.keys, keyPlan{el: ck, kidText: text})
+	p.kids = kids
+	p.keys = make([]keyPlan, len(kids))
+	for i, ck := range doc.ContentKeys {
+		p.keys[i] = keyPlan{el: ck, kidText: texts[i]}
 	}
 	// Schemes in a second pass: a missing KID is reported before a missing
 	// scheme, whatever the key order.
@@ -207,7 +202,7 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 			copy(k.iv[:], iv)
 			k.hasIV = true
 		}
-		if len(k.el.ValueElements) > 0 {
+		if len(k.el.KeyElements) > 0 {
 			// A key provider issues keys; it never takes one from the
 			// request.
 			return nil, reject("Unexpected key value in request for KID " + k.kidText)
@@ -222,6 +217,40 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		return nil, reject("Unexpected key value in request")
 	}
 	return index, nil
+}
+
+// contentKeyIDs reads every ContentKey@kid in document order, with the
+// SPEKE messages for too few or too many ContentKeys and for a missing,
+// malformed or repeated KID. It returns the
+// KIDs, their text as written, and each KID's index. SPEKE requests and
+// key exports share it, so both refuse a KID with the same words.
+func contentKeyIDs(doc *cpix.Document) ([]uuid.UUID, []string, map[uuid.UUID]int, error) {
+	switch n := len(doc.ContentKeys); {
+	case n == 0:
+		return nil, nil, nil, reject("Missing ContentKey")
+	case n > MaxContentKeys:
+		return nil, nil, nil, reject("Too many ContentKey elements")
+	}
+	kids := make([]uuid.UUID, 0, len(doc.ContentKeys))
+	texts := make([]string, 0, len(doc.ContentKeys))
+	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
+	for _, ck := range doc.ContentKeys {
+		text, ok := ck.Attr("kid")
+		if !ok || text == "" {
+			return nil, nil, nil, reject("Missing ContentKey@kid")
+		}
+		kid, err := uuid.Parse(text)
+		if err != nil {
+			return nil, nil, nil, reject("Invalid ContentKey@kid")
+		}
+		if _, dup := index[kid]; dup {
+			return nil, nil, nil, reject("Duplicate ContentKey@kid " + kid.String())
+		}
+		index[kid] = len(kids)
+		kids = append(kids, kid)
+		texts = append(texts, text)
+	}
+	return kids, texts, index, nil
 }
 
 // decodeBase64Exact decodes XML base64Binary text to exactly n bytes: XML
@@ -283,37 +312,12 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 	case n > MaxDRMSystems:
 		return reject("Too many DRMSystem elements")
 	}
-	type pair struct{ kid, sys uuid.UUID }
-	seen := make(map[pair]bool, len(doc.DRMSystems))
+	seen := make(map[[2]uuid.UUID]bool, len(doc.DRMSystems))
 	p.systems = make([]systemPlan, 0, len(doc.DRMSystems))
 	for _, ds := range doc.DRMSystems {
-		kidText, ok := ds.Attr("kid")
-		if !ok || kidText == "" {
-			return reject("Missing DRMSystem@kid")
-		}
-		kid, err := uuid.Parse(kidText)
+		ki, sys, idText, err := drmSystemFor(ds, reg, index, seen)
 		if err != nil {
-			return reject("Invalid DRMSystem@kid")
-		}
-		ki, ok := index[kid]
-		if !ok {
-			return reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
-		}
-		idText, ok := ds.Attr("systemId")
-		if !ok || idText == "" {
-			return reject("Missing DRMSystem@systemId")
-		}
-		sid, err := uuid.Parse(idText)
-		if err != nil {
-			return reject("Invalid DRMSystem@systemId")
-		}
-		if seen[pair{kid, sid}] {
-			return reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
-		}
-		seen[pair{kid, sid}] = true
-		sys, ok := reg.Lookup(sid)
-		if !ok {
-			return reject("Unsupported DRMSystem " + idText)
+			return err
 		}
 		sp := systemPlan{el: ds, sys: sys, key: ki, idText: idText}
 		if err := sp.children(); err != nil {
@@ -337,6 +341,42 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 		}
 	}
 	return nil
+}
+
+// drmSystemFor reads a DRMSystem's KID and system ID with the SPEKE
+// messages, and returns the index of its ContentKey, its system and the
+// system ID as written. seen (KID, system ID pairs) catches repeats. SPEKE
+// requests and key exports share it.
+func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int, seen map[[2]uuid.UUID]bool) (int, drm.System, string, error) {
+	kidText, ok := ds.Attr("kid")
+	if !ok || kidText == "" {
+		return 0, nil, "", reject("Missing DRMSystem@kid")
+	}
+	kid, err := uuid.Parse(kidText)
+	if err != nil {
+		return 0, nil, "", reject("Invalid DRMSystem@kid")
+	}
+	ki, ok := index[kid]
+	if !ok {
+		return 0, nil, "", reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
+	}
+	idText, ok := ds.Attr("systemId")
+	if !ok || idText == "" {
+		return 0, nil, "", reject("Missing DRMSystem@systemId")
+	}
+	sid, err := uuid.Parse(idText)
+	if err != nil {
+		return 0, nil, "", reject("Invalid DRMSystem@systemId")
+	}
+	if seen[[2]uuid.UUID{kid, sid}] {
+		return 0, nil, "", reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
+	}
+	seen[[2]uuid.UUID{kid, sid}] = true
+	sys, ok := reg.Lookup(sid)
+	if !ok {
+		return 0, nil, "", reject("Unsupported DRMSystem " + idText)
+	}
+	return ki, sys, idText, nil
 }
 
 // children records which signaling the DRMSystem asks for and rejects

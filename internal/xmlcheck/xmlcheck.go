@@ -223,11 +223,14 @@ func tokens(doc []byte) error {
 
 // ValuesPerKey counts, for each {urn:dashif:org:cpix}ContentKey of doc in
 // document order, the PSKC PlainValue and EncryptedValue elements under
-// it, and returns how many such values lie outside every ContentKey.
+// it, and returns how many such values lie outside every ContentKey and
+// outside DeliveryData (where content key encryption puts the document
+// and MAC keys).
 func ValuesPerKey(doc []byte) (perKey []int, outside int, err error) {
 	dec := xml.NewDecoder(bytes.NewReader(doc))
 	var open []int // indexes into perKey of the ContentKeys being read
 	depth := []bool{}
+	delivery := 0 // depth inside DeliveryData elements
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -244,11 +247,15 @@ func ValuesPerKey(doc []byte) (perKey []int, outside int, err error) {
 				open = append(open, len(perKey))
 				perKey = append(perKey, 0)
 			}
+			if t.Name.Space == nsCPIX && t.Name.Local == "DeliveryData" || delivery > 0 {
+				delivery++
+			}
 			if t.Name.Space == nsPSKC && (t.Name.Local == "PlainValue" || t.Name.Local == "EncryptedValue") {
-				if len(open) == 0 {
-					outside++
-				} else {
+				switch {
+				case len(open) > 0:
 					perKey[open[len(open)-1]]++
+				case delivery == 0:
+					outside++
 				}
 			}
 		case xml.EndElement:
@@ -256,6 +263,9 @@ func ValuesPerKey(doc []byte) (perKey []int, outside int, err error) {
 				open = open[:len(open)-1]
 			}
 			depth = depth[:len(depth)-1]
+			if delivery > 0 {
+				delivery--
+			}
 		}
 	}
 }

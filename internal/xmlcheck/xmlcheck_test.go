@@ -64,11 +64,16 @@ func TestOneValuePerKey(t *testing.T) {
 	if err := OneValuePerKey([]byte(good)); err != nil {
 		t.Fatal(err)
 	}
+	cke := strings.Replace(good, `<!-- c -->`, `<c:DeliveryDataList><c:DeliveryData><c:DocumentKey><c:Data><p:Secret><p:EncryptedValue/></p:Secret></c:Data></c:DocumentKey></c:DeliveryData></c:DeliveryDataList>`, 1)
+	if err := OneValuePerKey([]byte(cke)); err != nil {
+		t.Fatalf("a document key under DeliveryData: %v", err)
+	}
 	for name, doc := range map[string]string{
-		"two values":       strings.Replace(good, `</p:Secret>`, `<p:EncryptedValue/></p:Secret>`, 1),
-		"no value":         strings.Replace(good, `<p:PlainValue>AAAA</p:PlainValue>`, ``, 1),
-		"value outside":    strings.Replace(good, `<!-- c -->`, `<p:PlainValue/>`, 1),
-		"key in a wrapper": strings.Replace(good, `</c:ContentKeyList>`, `<x:W xmlns:x="u"><c:ContentKey/></x:W></c:ContentKeyList>`, 1),
+		"two values":               strings.Replace(good, `</p:Secret>`, `<p:EncryptedValue/></p:Secret>`, 1),
+		"no value":                 strings.Replace(good, `<p:PlainValue>AAAA</p:PlainValue>`, ``, 1),
+		"value outside":            strings.Replace(good, `<!-- c -->`, `<p:PlainValue/>`, 1),
+		"value after DeliveryData": strings.Replace(good, `<!-- c -->`, `<c:DeliveryDataList><c:DeliveryData/></c:DeliveryDataList><p:PlainValue/>`, 1),
+		"key in a wrapper":         strings.Replace(good, `</c:ContentKeyList>`, `<x:W xmlns:x="u"><c:ContentKey/></x:W></c:ContentKeyList>`, 1),
 	} {
 		if err := OneValuePerKey([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)

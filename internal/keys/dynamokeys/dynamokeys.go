@@ -18,6 +18,9 @@
 //
 //   - One consistent BatchGetItem per request (per 100 distinct KIDs) reads
 //     every key that exists; a request whose keys all exist costs one call.
+//   - Lookup (the players' path) makes only those reads: it never writes,
+//     and reports KIDs without an item as keys.NotFoundError. A read-only
+//     IAM role (dynamodb:BatchGetItem) suffices for it.
 //   - A missing key is generated with crypto/rand and written with a
 //     conditional PutItem (attribute_not_exists): the first writer wins, and
 //     every caller that lost the race, in this process or any other, returns
@@ -141,6 +144,18 @@ func New(api API, table string, opt Options) (*Store, error) {
 
 // Keys implements keys.Source.
 func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([]keys.Key, error) {
+	return s.get(ctx, contentID, kids, true)
+}
+
+// Lookup implements keys.Source. It only reads (one consistent
+// BatchGetItem per 100 distinct KIDs) and never writes: KIDs without an
+// item give a *keys.NotFoundError.
+func (s *Store) Lookup(ctx context.Context, contentID string, kids []uuid.UUID) ([]keys.Key, error) {
+	return s.get(ctx, contentID, kids, false)
+}
+
+// get reads the keys of kids and, if create, creates the missing ones.
+func (s *Store) get(ctx context.Context, contentID string, kids []uuid.UUID, create bool) ([]keys.Key, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", keys.ErrUnavailable, err)
 	}
@@ -149,7 +164,32 @@ func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
 	defer cancel()
+	found, missing, err := s.read(ctx, contentID, kids)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		if !create {
+			return nil, fmt.Errorf("dynamokeys: content %q: %w", contentID, &keys.NotFoundError{KIDs: missing})
+		}
+		created, err := s.createAll(ctx, contentID, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range missing {
+			found[k] = created[i]
+		}
+	}
+	out := make([]keys.Key, len(kids))
+	for i, k := range kids {
+		out[i] = found[k]
+	}
+	return out, nil
+}
 
+// read fetches the stored keys of kids. missing lists the distinct KIDs
+// without an item, in request order.
+func (s *Store) read(ctx context.Context, contentID string, kids []uuid.UUID) (found map[uuid.UUID]keys.Key, missing []uuid.UUID, err error) {
 	// DynamoDB rejects a BatchGetItem that names one item twice, and one
 	// KID must get one key however often it is asked for.
 	unique := make([]uuid.UUID, 0, len(kids))
@@ -160,36 +200,19 @@ func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([
 			unique = append(unique, k)
 		}
 	}
-
-	found := make(map[uuid.UUID]keys.Key, len(unique))
+	found = make(map[uuid.UUID]keys.Key, len(unique))
 	for start := 0; start < len(unique); start += maxBatchGet {
 		chunk := unique[start:min(start+maxBatchGet, len(unique))]
 		if err := s.batchGet(ctx, contentID, chunk, found); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-
-	var missing []uuid.UUID
 	for _, k := range unique {
 		if _, ok := found[k]; !ok {
 			missing = append(missing, k)
 		}
 	}
-	if len(missing) > 0 {
-		created, err := s.createAll(ctx, contentID, missing)
-		if err != nil {
-			return nil, err
-		}
-		for i, k := range missing {
-			found[k] = created[i]
-		}
-	}
-
-	out := make([]keys.Key, len(kids))
-	for i, k := range kids {
-		out[i] = found[k]
-	}
-	return out, nil
+	return found, missing, nil
 }
 
 // batchGet reads the items of kids (distinct, at most 100) into found.
