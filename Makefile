@@ -7,12 +7,17 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: run test test-unit vet fuzz-smoke bench build
 
-## run: the key provider on $(ADDR) with the embedded local key store in $(DATA_DIR)
-run:
-	ADDR=$(ADDR) DATA_DIR=$(DATA_DIR) $(GO) run ./lambda
+## run: the key provider on $(ADDR) with the local key store in $(DATA_DIR); Ctrl-C stops it
+# The binary is exec'd (not `go run`, which would sit between make and the
+# server): Ctrl-C and SIGTERM reach the server itself, it drains and exits,
+# and the port is free again.
+run: build
+	@echo "make run: bin/keyprovider on http://$(ADDR), keys in $(DATA_DIR); stop with Ctrl-C"
+	@ADDR='$(ADDR)' DATA_DIR='$(DATA_DIR)' exec bin/keyprovider
 
-## build: the service binary for this machine, in bin/
+## build: the service binary for this machine, in bin/keyprovider
 build:
+	@test -x bin/keyprovider || echo "make: compiling ./lambda into bin/keyprovider (the first build downloads modules and compiles for a minute or two)"
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/keyprovider ./lambda
 
 ## test: everything the project checks

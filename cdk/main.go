@@ -16,13 +16,29 @@ import (
 // in cdk.out).
 const StackName = "SpekeKeyProvider"
 
+// assetMetadataContext makes CDK write aws:asset:path and
+// aws:asset:property on every resource that uses a local asset. `sam local
+// invoke` reads exactly these to find the function's code (the staged
+// directory in cdk.out holding bootstrap); without them it falls back to
+// the template's own directory, which holds no bootstrap. The CDK CLI sets
+// it by default; `go run ./cdk` (make synth) gets it here, and the CLI's
+// --no-asset-metadata can still turn it off.
+const assetMetadataContext = "aws:cdk:enable-asset-metadata"
+
 func main() {
-	app := awscdk.NewApp(nil)
+	flush := guardStderr()
+	code := run()
+	flush()
+	os.Exit(code)
+}
+
+func run() int {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{assetMetadataContext: true}})
 	cfg, err := ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cdk:", err)
 		jsii.Close()
-		os.Exit(2)
+		return 2
 	}
 	NewKeyProviderStack(app, StackName, &KeyProviderStackProps{StackProps: awscdk.StackProps{Env: env()}, Config: cfg})
 	// cdk-nag runs on every synth, so `cdk deploy` fails on a new finding
@@ -41,8 +57,9 @@ func main() {
 	}
 	jsii.Close()
 	if failed {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // env pins the stack to the CLI's account and Region when the CLI provides

@@ -79,7 +79,15 @@ func NewKeyProviderStack(scope constructs.Construct, id string, props *KeyProvid
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 
-	env := map[string]*string{"KEY_SOURCE": jsii.String(cfg.KeyStore)}
+	env := map[string]*string{
+		"KEY_SOURCE": jsii.String(cfg.KeyStore),
+		// Declared empty (the service reads that as unset) only so that
+		// `sam local invoke --env-vars` can set it: SAM overrides only the
+		// variables the template declares. Deployed, it changes nothing:
+		// the key store above is used, and KEY_SOURCE=local under Lambda
+		// still refuses to start without a real DATA_DIR.
+		"DATA_DIR": jsii.String(""),
+	}
 	var seedWritten awscdk.CustomResource
 	switch cfg.KeyStore {
 	case KeyStoreDynamoDB:

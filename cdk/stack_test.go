@@ -24,6 +24,7 @@ import (
 var placeholderDir string
 
 func TestMain(m *testing.M) {
+	flush := guardStderr()
 	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	dir, err := os.MkdirTemp("", "cdk-bootstrap-")
 	if err != nil {
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
 	os.RemoveAll(dir)
+	flush()
 	os.Exit(code)
 }
 

@@ -28,10 +28,13 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(speke.New(src, reg), httpapi.Options{
+	h := httpapi.New(speke.New(src, reg), httpapi.Options{
 		PublicBaseURL: cfg.PublicBaseURL,
 		Logger:        log,
-	}), nil
+	})
+	// Outermost, so that every request gets its one log line, also the
+	// 404s and 405s of whatever router sits in front of the routes.
+	return httpapi.LogRequests(h, log), nil
 }
 
 // startupTimeout bounds the AWS calls that check the key store at start

@@ -17,7 +17,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
@@ -46,19 +45,18 @@ type handler struct {
 	opt Options
 	log *slog.Logger
 	mux *http.ServeMux
-	now func() time.Time
 }
 
 // New returns the key provider's handler.
 func New(svc *speke.Service, opt Options) http.Handler {
-	h := &handler{svc: svc, opt: opt, log: opt.Logger, now: time.Now}
+	h := &handler{svc: svc, opt: opt, log: opt.Logger}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
 	h.mux.HandleFunc("GET "+PathHealth, h.health)
-	return h
+	return LogRequests(h, h.log)
 }
 
 type ctxKey int
@@ -80,14 +78,8 @@ func WithBaseURL(ctx context.Context, u string) context.Context {
 	return context.WithValue(ctx, baseURLKey, u)
 }
 
+// ServeHTTP routes; LogRequests around it (New) logs and contains panics.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if v := recover(); v != nil {
-			// Only the type: a panic value or stack could carry key bytes.
-			h.log.Error("panic", "request_id", requestID(r), "panic_type", typeName(v))
-			writeError(w, http.StatusInternalServerError, "Internal error")
-		}
-	}()
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -116,9 +108,6 @@ func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
-	start := h.now()
-	id := requestID(r)
-	w.Header().Set("X-Request-Id", id)
 	verValue, hasVer := headerValue(r.Header, "X-Speke-Version")
 	if hasVer {
 		// Echoed unchanged on every answer, errors included (SPEKE v2).
@@ -126,23 +115,12 @@ func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Speke-User-Agent", UserAgent)
 
-	status, sum, err := h.serve(w, r, verValue, hasVer)
-	attrs := []any{
-		"request_id", id, "status", status,
-		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,
-		"speke_version", verValue,
-	}
+	_, sum, err := h.serve(w, r, verValue, hasVer)
+	attrs := []any{"speke_version", verValue}
 	if sum.ContentID != "" {
 		attrs = append(attrs, "content_id", sum.ContentID, "keys", sum.Keys, "drm_systems", sum.DRMSystems)
 	}
-	switch {
-	case err == nil:
-		h.log.Info("copyProtection", attrs...)
-	case status >= 500:
-		h.log.Error("copyProtection", append(attrs, "error", err.Error())...)
-	default:
-		h.log.Warn("copyProtection", append(attrs, "error", err.Error())...)
-	}
+	annotate(r.Context(), err, attrs...)
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, ver string, hasVer bool) (int, speke.Summary, error) {
