@@ -84,7 +84,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command("python3", "-c", atomicPutItem, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.SysProcAttr = sysProcAttr()
 	if os.Getenv("MOTOTEST_VERBOSE") != "" {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -115,6 +115,27 @@ func Start() (*Server, error) {
 		}
 	}
 }
+
+// atomicPutItem starts moto_server with its DynamoDB PutItem made atomic.
+// moto evaluates a ConditionExpression and then stores the item with no
+// lock, while its server runs each request on its own thread; on a loaded
+// machine two concurrent attribute_not_exists puts of one item can both
+// succeed (seen as "2 distinct keys" in the race tests under -count=50).
+// DynamoDB guarantees that a conditional write is atomic, and the key
+// store relies on exactly that, so the emulator is held to it here rather
+// than the tests being loosened.
+const atomicPutItem = `
+import sys, threading
+from moto.dynamodb.models.table import Table
+_lock = threading.Lock()
+_put = Table.put_item
+def put_item(self, *args, **kwargs):
+    with _lock:
+        return _put(self, *args, **kwargs)
+Table.put_item = put_item
+from moto.server import main
+main(sys.argv[1:])
+`
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
