@@ -75,9 +75,12 @@ bootstrap:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(LAMBDA_DIR)/bootstrap ./lambda
 
 ## synth: the CloudFormation template in cdk.out/ (offline: no CLI, no AWS, no network)
+# Synthesized into cdk.out.new and swapped in only on success, so a failed
+# synth (a cdk-nag error, a bad context value) leaves the last good cdk.out.
 synth: bootstrap
-	rm -rf cdk.out
-	BOOTSTRAP_DIR=$(LAMBDA_DIR) CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(GO) run ./cdk
+	rm -rf cdk.out.new
+	BOOTSTRAP_DIR=$(LAMBDA_DIR) CDK_OUTDIR=cdk.out.new CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(GO) run ./cdk
+	rm -rf cdk.out && mv cdk.out.new cdk.out
 	@echo "template: cdk.out/$(STACK).template.json"
 
 ## cfn-lint: lint the synthesized template (errors fail; CDK's DependsOn warnings do not)
@@ -96,8 +99,9 @@ diff: bootstrap
 cdk-bootstrap:
 	$(CDK) bootstrap $(CDK_ARGS)
 
-## test-cdk: CDK assertions, cdk-nag, cfn-lint, and the built binary against a fake Lambda Runtime API
+## test-cdk: vet/staticcheck of cdk/, CDK assertions, cdk-nag, cfn-lint, the sam local invoke recipe, and the built binary against a fake Lambda Runtime API
 test-cdk:
 	$(GO) vet ./cdk/...
 	@out=$$(gofmt -l cdk); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.1 ./cdk/...
 	$(GO) test -count=1 ./cdk/...

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -46,17 +45,13 @@ func run() int {
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	// The CLI refuses to deploy a stack with error annotations; a plain
 	// `go run ./cdk` (make synth) must fail the same way.
-	failed := false
-	for _, st := range *app.Synth(nil).Stacks() {
-		for _, m := range *st.Messages() {
-			if m.Level == cxapi.SynthesisMessageLevel_ERROR {
-				fmt.Fprintf(os.Stderr, "cdk: %s: %v\n", *m.Id, m.Entry.Data)
-				failed = true
-			}
-		}
+	app.Synth(nil)
+	errs := findings(app, metadataError)
+	for _, f := range errs {
+		fmt.Fprintf(os.Stderr, "cdk: %s: %s\n", f.Path, f.Message)
 	}
 	jsii.Close()
-	if failed {
+	if len(errs) > 0 {
 		return 1
 	}
 	return 0

@@ -419,7 +419,7 @@ func TestEventsMatchDeployedRoutes(t *testing.T) {
 	for _, f := range files {
 		var e struct {
 			Resource, Path, HTTPMethod string
-			RequestContext            struct{ ResourcePath, HTTPMethod string }
+			RequestContext             struct{ ResourcePath, HTTPMethod string }
 		}
 		if err := json.Unmarshal(loadEvent(t, filepath.Base(f)), &e); err != nil {
 			t.Fatal(err)
@@ -467,3 +467,33 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
+// TestREADMEListsEveryOutput: the README's outputs table names every
+// output of the template make synth writes.
+func TestREADMEListsEveryOutput(t *testing.T) {
+	host, _ := buildBinary(t)
+	root := repoRoot(t)
+	out := synthLikeMake(t, root, host)
+	b, err := os.ReadFile(filepath.Join(out, "SpekeKeyProvider.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl struct{ Outputs map[string]any }
+	if err := json.Unmarshal(b, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
+	_, section, ok := strings.Cut(string(readme), "### Outputs")
+	if !ok {
+		t.Fatal("README.md has no Outputs section")
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	for name := range tpl.Outputs {
+		if !regexp.MustCompile("(?m)^\\| `"+regexp.QuoteMeta(name)+"`").MatchString(section) &&
+			!strings.Contains(section, "`"+name+"` or `") && !strings.Contains(section, "or `"+name+"`") {
+			t.Errorf("README's outputs table does not list the output %s", name)
+		}
+	}
+	if len(tpl.Outputs) == 0 {
+		t.Fatal("the template has no outputs")
+	}
+}
