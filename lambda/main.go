@@ -22,7 +22,7 @@ func main() {
 		os.Exit(1)
 	}
 	startup := app.Inspect(cfg) // before New creates a missing seed
-	h, err := app.New(context.Background(), cfg, os.Getenv, log)
+	h, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		log.Error("startup", "error", err.Error())
 		os.Exit(1)

@@ -18,9 +18,10 @@ import (
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
-// New builds the handler for cfg.
-func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	src, err := keySource(ctx, cfg, getenv)
+// New builds the handler for cfg: the SPEKE routes and the key export, on
+// one address.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
+	src, err := keySource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -28,31 +29,32 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	if err != nil {
 		return nil, err
 	}
-	h := httpapi.New(speke.New(src, reg), httpapi.Options{
-		PublicBaseURL: cfg.PublicBaseURL,
-		Logger:        log,
-	})
-	// Outermost, so that every request gets its one log line, also the
-	// 404s and 405s of whatever router sits in front of the routes.
-	return httpapi.LogRequests(h, log), nil
+	opt := httpapi.Options{PublicBaseURL: cfg.PublicBaseURL, Logger: log}
+	mux := http.NewServeMux()
+	// The export reaches the key source only through Lookup.
+	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src, reg), opt))
+	mux.Handle("/", httpapi.New(speke.New(src, reg), opt))
+	// Outermost, so that every request is logged with its status, also
+	// the 404s and 405s of this router.
+	return httpapi.LogRequests(mux, log), nil
 }
 
 // startupTimeout bounds the AWS calls that check the key store at start
 // (DescribeTable, GetSecretValue), well inside Lambda's 10 s init phase.
 const startupTimeout = 8 * time.Second
 
-func keySource(ctx context.Context, cfg config.Config, getenv func(string) string) (keys.Source, error) {
+func keySource(ctx context.Context, cfg config.Config) (keys.Source, error) {
 	switch cfg.KeySource {
 	case config.SourceLocal:
-		return keys.OpenLocal(cfg.DataDir)
+		src, err := keys.OpenLocal(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("KEY_SOURCE=local DATA_DIR=%s: %w", cfg.DataDir, err)
+		}
+		return src, nil
 	case config.SourceDynamoDB, config.SourceSecretsManager:
 		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 		defer cancel()
-		src, err := awskeys.NewFromEnv(ctx, getenv)
-		if err != nil {
-			return nil, fmt.Errorf("KEY_SOURCE=%s: %w", cfg.KeySource, err)
-		}
-		return src, nil
+		return awskeys.New(ctx, cfg)
 	}
 	return nil, fmt.Errorf("KEY_SOURCE=%s is not available in this build", cfg.KeySource)
 }

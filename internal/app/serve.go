@@ -12,6 +12,19 @@ import (
 	"time"
 )
 
+// NewServer returns the local HTTP server for h, with the timeouts that
+// keep a slow client from holding a connection.
+func NewServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // ListenAndServe serves h on addr until SIGINT (Ctrl-C) or SIGTERM, then
 // drains in-flight requests for up to drainTimeout; a second signal stops
 // at once. The "listening" line carries addr, the URL and attrs (Startup).
@@ -25,14 +38,7 @@ func ListenAndServe(addr string, h http.Handler, log *slog.Logger, attrs ...any)
 		}
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := NewServer(h, log)
 	log.Info("listening", append([]any{"addr", ln.Addr().String(), "url", "http://" + ln.Addr().String()}, attrs...)...)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

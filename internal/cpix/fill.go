@@ -41,16 +41,7 @@ func (x *Element) SetAttr(name, value string) { x.e.CreateAttr(name, value) }
 // base64 text b64, reusing the request's Data and Secret elements when it
 // had them.
 func (k *ContentKey) SetPlainValue(b64 string) {
-	data, ds := findOrCreate(k.e, k.scope, NSCPIX, "Data")
-	secret, ss := k.secret, ds
-	if secret == nil || secret.Parent() != data {
-		secret, ss = findOrCreate(data, ds, NSPSKC, "Secret")
-	} else {
-		ss = extendScope(secret, ds)
-	}
-	pv, _ := findOrCreate(secret, ss, NSPSKC, "PlainValue")
-	pv.Child = pv.Child[:0]
-	pv.SetText(b64)
+	k.Secret().AppendChild(NSPSKC, "PlainValue").SetText(b64)
 }
 
 // findOrCreate returns parent's first child element {uri}local, creating it
@@ -66,21 +57,7 @@ func findOrCreate(parent *etree.Element, ps *scope, uri, local string) (*etree.E
 			return c, cs
 		}
 	}
-	prefix, ok := ps.prefixFor(uri)
-	el := etree.NewElement(local)
-	cs := ps
-	if !ok {
-		prefix = freePrefix(ps, preferredPrefix(uri))
-		if prefix == "" {
-			el.CreateAttr("xmlns", uri)
-		} else {
-			el.CreateAttr("xmlns:"+prefix, uri)
-		}
-		cs = &scope{parent: ps, bindings: []binding{{prefix, uri}}}
-	}
-	el.Space = prefix
-	parent.AddChild(el)
-	return el, cs
+	return createChild(parent, ps, uri, local)
 }
 
 func preferredPrefix(uri string) string {

@@ -183,23 +183,28 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// benchRequests are the request bodies every benchmark of the service uses
+// (here, in internal/apigw and in internal/app), in testdata/bench/:
+// 2 keys x 1 DRM (W3C common), and the MediaPackage PRESET-VIDEO-5 +
+// PRESET-AUDIO-3 shape (8 keys, live, one period) asking every DRM system
+// for everything it signals, as MediaPackage v2 CMAF does: Widevine +
+// PlayReady with cenc, and Widevine + PlayReady + FairPlay with cbcs.
+var benchRequests = []string{"2key-1drm", "8key-2drm", "8key-3drm"}
+
+func benchBody(b *testing.B, name string) []byte {
+	b.Helper()
+	body, err := os.ReadFile("../../testdata/bench/" + name + ".request.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
 func BenchmarkHandler(b *testing.B) {
-	const (
-		widevine  = "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"
-		playready = "9a04f079-9840-4286-ab92-e65be0885f95"
-		fairplay  = "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"
-	)
-	for _, bc := range []struct {
-		name string
-		body string
-	}{
-		{"2key-1drm", base},
-		{"8key-2drm", eightKeys(b, "cenc", widevine, playready)},
-		{"8key-3drm", eightKeys(b, "cbcs", widevine, playready, fairplay)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
+	for _, name := range benchRequests {
+		b.Run(name, func(b *testing.B) {
 			h := newHandler(b)
-			body := []byte(bc.body)
+			body := benchBody(b, name)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			w := &benchWriter{}
@@ -222,7 +227,7 @@ func BenchmarkHandler(b *testing.B) {
 // the floor the handler benchmarks are compared with (the whole request
 // costs this parse plus validation, keys, signaling and writing).
 func BenchmarkEtreeBaseline(b *testing.B) {
-	body := []byte(eightKeys(b, "cbcs", "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed", "9a04f079-9840-4286-ab92-e65be0885f95", "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"))
+	body := benchBody(b, "8key-3drm")
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := etree.NewDocument().ReadFromBytes(body); err != nil {
@@ -256,47 +261,6 @@ func (w *benchWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// eightKeys builds the MediaPackage PRESET-VIDEO-5 + PRESET-AUDIO-3 shape
-// (8 keys), live with one period, with one DRMSystem per key per system
-// asking for everything the system signals (as MediaPackage v2 CMAF does).
-func eightKeys(tb testing.TB, scheme string, systems ...string) string {
-	tb.Helper()
-	tracks := []struct{ name, filter string }{
-		{"SD", `<cpix:VideoFilter maxPixels="589824"/>`},
-		{"HD1", `<cpix:VideoFilter minPixels="589825" maxPixels="921600"/>`},
-		{"HD2", `<cpix:VideoFilter minPixels="921601" maxPixels="2073600"/>`},
-		{"UHD1", `<cpix:VideoFilter minPixels="2073601" maxPixels="8847360"/>`},
-		{"UHD2", `<cpix:VideoFilter minPixels="8847361"/>`},
-		{"STEREO_AUDIO", `<cpix:AudioFilter maxChannels="2"/>`},
-		{"MULTICHANNEL_AUDIO_3_6", `<cpix:AudioFilter minChannels="3" maxChannels="6"/>`},
-		{"MULTICHANNEL_AUDIO_7", `<cpix:AudioFilter minChannels="7"/>`},
-	}
-	var ck, ds, rules strings.Builder
-	for i, tr := range tracks {
-		kid := strings.Replace("00000000-1111-2222-3333-44444444444N", "N", string(rune('0'+i)), 1)
-		ck.WriteString(`    <cpix:ContentKey kid="` + kid + `" commonEncryptionScheme="` + scheme + `"/>` + "\n")
-		for _, sys := range systems {
-			ds.WriteString(`    <cpix:DRMSystem kid="` + kid + `" systemId="` + sys + `">`)
-			ds.WriteString(`<cpix:PSSH/>`)
-			if sys != "94ce86fb-07ff-4f43-adb8-93d2fa968ca2" {
-				ds.WriteString(`<cpix:ContentProtectionData/>`)
-			}
-			ds.WriteString(`<cpix:HLSSignalingData playlist="media"/><cpix:HLSSignalingData playlist="master"/></cpix:DRMSystem>` + "\n")
-		}
-		rules.WriteString(`    <cpix:ContentKeyUsageRule kid="` + kid + `" intendedTrackType="` + tr.name + `"><cpix:KeyPeriodFilter periodId="keyPeriod_1"/>` + tr.filter + `</cpix:ContentKeyUsageRule>` + "\n")
-	}
-	return `<?xml version="1.0" encoding="UTF-8"?>
-<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" contentId="bench_8key" version="2.3">
-  <cpix:ContentKeyList>
-` + ck.String() + `  </cpix:ContentKeyList>
-  <cpix:DRMSystemList>
-` + ds.String() + `  </cpix:DRMSystemList>
-  <cpix:ContentKeyPeriodList><cpix:ContentKeyPeriod id="keyPeriod_1" index="0"/></cpix:ContentKeyPeriodList>
-  <cpix:ContentKeyUsageRuleList>
-` + rules.String() + `  </cpix:ContentKeyUsageRuleList>
-</cpix:CPIX>`
-}
-
 // TestCheckerCatchesOpenSystemBreakage: the carriage checker applied to the
 // golden files must fail when the Clear Key signaling is wrong, or its pass
 // means nothing.
@@ -308,7 +272,8 @@ func TestCheckerCatchesOpenSystemBreakage(t *testing.T) {
 		elem          string // which element's base64 text to rewrite
 		want          string
 	}{
-		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "prefixed element"},
+		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "want a cenc:, mspr: or dashif: prefix"},
+		{"pssh in the default namespace", "v2.0/clearkey-vod", `cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013"`, `pssh xmlns="urn:mpeg:cenc:2013"`, "ContentProtectionData", "want a cenc:, mspr: or dashif: prefix"},
 		{"pssh of another KID in the CPD", "v2.0/clearkey-vod", "Y644JCDG7/AAAAAA==", "Y644JCDG7+AAAAAA==", "ContentProtectionData", "pssh"},
 		{"AES-128 with a SAMPLE-AES method", "v2.0/aes128-live", "METHOD=AES-128", "METHOD=SAMPLE-AES", "HLSSignalingData", "METHOD"},
 		{"AES-128 key URL of another KID", "v2.0/aes128-live", "100000000001\"", "100000000002\"", "HLSSignalingData", "URI"},
@@ -355,4 +320,31 @@ func rewriteBase64(t *testing.T, doc, elem, old, new string) (string, int) {
 		return p[1] + base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), old, new, 1))) + p[3]
 	})
 	return out, n
+}
+
+// TestLogLinesBounded: request-derived text (a version header, a content
+// type, an XML decoder message quoting element names, a quoted element
+// name and namespace) never makes a log line longer than a few KiB.
+func TestLogLinesBounded(t *testing.T) {
+	var logs bytes.Buffer
+	h := newLoggingHandler(t, &logs)
+	long := strings.Repeat("n", 200<<10)
+	post(t, h, strings.Repeat("9", 100<<10), base)
+	post(t, h, "2.0", "<"+long+"></x>")
+	post(t, h, "2.0", edit(t, `<cpix:PSSH/></cpix:DRMSystem>`, `<cpix:PSSH/><e:`+long[:100<<10]+` xmlns:e="urn:`+long[:100<<10]+`"/></cpix:DRMSystem>`))
+	r := httptest.NewRequest(http.MethodPost, "/copyProtection", strings.NewReader(base))
+	r.Header.Set("Content-Type", "application/"+long)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want 4 log lines, got %d", len(lines))
+	}
+	for i, l := range lines {
+		if len(l) > 4<<10 {
+			t.Errorf("line %d is %d bytes: %.300s...", i, len(l), l)
+		}
+		if !strings.Contains(l, `"status":`) {
+			t.Errorf("line %d lost its fields: %.300s", i, l)
+		}
+	}
 }

@@ -5,41 +5,37 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	"unicode/utf8"
+
+	"github.com/speke-go/keyprovider/internal/caller"
 )
 
-// Log line bounds: request-derived strings that reach a log line are cut
-// to these lengths, so a hostile request cannot make a long line.
+// Log line bounds for what LogRequests quotes from the request.
 const (
 	maxLoggedPath   = 128 // an unmatched path (a matched one is logged as its route pattern)
 	maxLoggedMethod = 16  // longer than any real method
 )
 
-// requestLog is the one log line of a request; routes add to it.
-type requestLog struct {
-	attrs []any
-	err   error
-}
+// requestLog tracks whether a route wrote the request's log line.
+type requestLog struct{ logged bool }
 
 type logKey struct{}
 
-// annotate adds attributes (and the error, if any) to the request's log
-// line. Without LogRequests around the handler it does nothing.
-func annotate(ctx context.Context, err error, attrs ...any) {
+// markLogged records that the request's line was written (logAttrs calls
+// it, so every copyProtection, export and refusal line counts).
+func markLogged(ctx context.Context) {
 	if l, ok := ctx.Value(logKey{}).(*requestLog); ok {
-		l.attrs = append(l.attrs, attrs...)
-		if err != nil {
-			l.err = err
-		}
+		l.logged = true
 	}
 }
 
-// LogRequests writes one log line per request that h answers, whatever
-// answers it: a route, a ServeMux's 404 or 405, or a recovered panic. The
-// line has the request id (also sent as X-Request-Id), method, route
-// pattern (or the cut path when no route matched), status and latency,
-// plus what the route added. Level: error for 5xx, warn for 4xx, debug for
-// a successful /healthz, info otherwise.
+// LogRequests makes sure every request h answers is logged with its
+// status. The routes of this package write their own line (with content
+// ID, keys, audit fields); for every other answer, such as a ServeMux's
+// 404 or 405, the health check or a recovered panic, it writes one
+// "request" line: request id (also sent as X-Request-Id), method, route
+// pattern or the cut path when no route matched, status, latency and the
+// caller under Lambda. Level: error for 5xx, warn for 4xx, debug for a
+// successful /healthz, info otherwise.
 //
 // Wrap the outermost handler. A LogRequests inside another one only passes
 // the request through, so nesting never logs a request twice.
@@ -47,6 +43,7 @@ func LogRequests(h http.Handler, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(boundedHandler{log.Handler()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := r.Context().Value(logKey{}).(*requestLog); ok {
 			h.ServeHTTP(w, r)
@@ -58,34 +55,40 @@ func LogRequests(h http.Handler, log *slog.Logger) http.Handler {
 		r = r.WithContext(context.WithValue(WithRequestID(r.Context(), id), logKey{}, entry))
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
+		var panicType string
 		defer func() {
 			if v := recover(); v != nil {
 				// Only the type: a panic value or stack could carry key bytes.
-				entry.attrs = append(entry.attrs, "panic_type", typeName(v))
+				panicType = typeName(v)
 				if rec.status == 0 {
 					writeError(rec, http.StatusInternalServerError, "Internal error")
 				}
 			}
-			logRequest(log, r, rec.status, time.Since(start), entry)
+			if !entry.logged || panicType != "" {
+				logRequest(log, r, rec.status, time.Since(start), panicType)
+			}
 		}()
 		h.ServeHTTP(rec, r)
 	})
 }
 
-func logRequest(log *slog.Logger, r *http.Request, status int, d time.Duration, e *requestLog) {
+func logRequest(log *slog.Logger, r *http.Request, status int, d time.Duration, panicType string) {
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http sends an empty 200
 	}
-	attrs := []any{"request_id", requestID(r), "method", cut(r.Method, maxLoggedMethod)}
+	attrs := []any{"request_id", requestID(r), "method", truncate(r.Method, maxLoggedMethod)}
 	if r.Pattern != "" {
 		attrs = append(attrs, "route", r.Pattern)
 	} else {
-		attrs = append(attrs, "path", cut(r.URL.Path, maxLoggedPath))
+		attrs = append(attrs, "path", truncate(r.URL.Path, maxLoggedPath))
 	}
 	attrs = append(attrs, "status", status, "latency_ms", float64(d.Microseconds())/1000)
-	attrs = append(attrs, e.attrs...)
-	if e.err != nil {
-		attrs = append(attrs, "error", e.err.Error())
+	if c, ok := caller.FromContext(r.Context()); ok {
+		attrs = append(attrs, "caller_arn", c.UserARN, "caller_account", c.AccountID,
+			"caller", c.Caller, "apigw_request_id", c.RequestID)
+	}
+	if panicType != "" {
+		attrs = append(attrs, "panic_type", panicType)
 	}
 	level := slog.LevelInfo
 	switch {
@@ -97,17 +100,6 @@ func logRequest(log *slog.Logger, r *http.Request, status int, d time.Duration, 
 		level = slog.LevelDebug
 	}
 	log.Log(r.Context(), level, "request", attrs...)
-}
-
-// cut shortens s to at most n bytes (on a rune boundary), marking the cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // statusRecorder remembers the status written through it.

@@ -8,6 +8,12 @@
 //   - A request is answered only after every rule has passed and every key
 //     has come back from the key source: the response is complete or there
 //     is none.
+//   - Every rule is decided before the key source is called, so a refused
+//     request creates no key. The one exception needs the key to be known:
+//     an explicitIV equal to its content key, which can only match a key
+//     that existed before the request.
+//   - Request text quoted in an error (message or detail) is cut to a few
+//     dozen bytes.
 //   - Every rejected request yields an error wrapping ErrRequest (SPEKE rule),
 //     cpix.ErrMalformed or cpix.ErrTooLarge (XML), never a panic; a key store
 //     failure yields an error wrapping keys.ErrUnavailable.
@@ -24,6 +30,7 @@ import (
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 // Service answers SPEKE requests.
@@ -50,21 +57,20 @@ type Request struct {
 
 // Response is a filled CPIX document.
 type Response struct {
-	Body []byte
-	// Version is the X-Speke-Version to send back (the request's value).
-	Version string
+	Body    []byte
 	Summary Summary
 }
 
 // Summary describes a request for logs; it never holds key material.
 type Summary struct {
-	Version    string
-	ContentID  string
-	Keys       int
+	ContentID string
+	Keys      int
+	// KIDs are the requested KIDs in document order (for the audit log).
+	KIDs       []uuid.UUID
 	DRMSystems int
 }
 
-// Version is one SPEKE protocol version.
+// version is one SPEKE protocol version.
 type version struct {
 	header string // X-Speke-Version value
 	cpix   string // the CPIX@version it pairs with
@@ -77,6 +83,31 @@ type version struct {
 var versions = map[string]version{
 	"2.0": {header: "2.0", cpix: "2.3"},
 	"2.1": {header: "2.1", cpix: "2.4", v21: true},
+}
+
+// EchoVersion returns the X-Speke-Version value to send back for a
+// request's header value, and false when none should be sent. SPEKE wants
+// the request's value back unchanged; it comes back (without surrounding
+// spaces) when it has the MajorVersion.MinorVersion form, supported or not,
+// and never otherwise, so no request text of any other shape or length is
+// reflected.
+func EchoVersion(header string) (string, bool) {
+	v := strings.TrimSpace(header)
+	major, minor, ok := strings.Cut(v, ".")
+	return v, ok && isVersionNumber(major) && isVersionNumber(minor)
+}
+
+// isVersionNumber accepts 1 to 3 ASCII digits.
+func isVersionNumber(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Handle validates and answers one request.
@@ -93,16 +124,20 @@ func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := Summary{Version: v.header, ContentID: p.contentID, Keys: len(p.kids), DRMSystems: len(p.systems)}
+	sum := Summary{ContentID: p.contentID, Keys: len(p.kids), DRMSystems: len(p.systems)}
 	got, err := s.keys.Keys(ctx, p.contentID, p.kids)
 	if err != nil {
 		return nil, fmt.Errorf("speke: keys for %d KIDs: %w", len(p.kids), err)
 	}
+	sum.KIDs = p.kids
 	if len(got) != len(p.kids) {
 		return nil, fmt.Errorf("speke: key source returned %d keys for %d KIDs: %w", len(got), len(p.kids), keys.ErrUnavailable)
+	}
+	if err := p.checkIVs(got); err != nil {
+		return nil, err
 	}
 	if err := s.fill(doc, p, got, req.BaseURL); err != nil {
 		return nil, err
 	}
-	return &Response{Body: doc.AppendTo(make([]byte, 0, p.sizeHint(len(req.Body)))), Version: v.header, Summary: sum}, nil
+	return &Response{Body: doc.AppendTo(make([]byte, 0, p.sizeHint(len(req.Body)))), Summary: sum}, nil
 }

@@ -76,7 +76,7 @@ func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
 		return nil, reject(MsgMissingVersion)
 	}
 	if ver != v.cpix {
-		return nil, rejectDetail(MsgUnsupportedVersion, "CPIX@version "+ver+" with X-Speke-Version "+v.header)
+		return nil, rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" with X-Speke-Version "+v.header)
 	}
 	if err := checkLists(doc); err != nil {
 		return nil, err
@@ -149,30 +149,14 @@ var hlsMethodSchemes = map[string]drm.Scheme{
 }
 
 func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, error) {
-	switch n := len(doc.ContentKeys); {
-	case n == 0:
-		return nil, reject("Missing ContentKey")
-	case n > MaxContentKeys:
-		return nil, reject("Too many ContentKey elements")
+	kids, texts, index, err := contentKeyIDs(doc)
+	if err != nil {
+		return nil, err
 	}
-	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
-	p.kids = make([]uuid.UUID, 0, len(doc.ContentKeys))
-	p.keys = make([]keyPlan, 0, len(doc.ContentKeys))
-	for _, ck := range doc.ContentKeys {
-		text, ok := ck.Attr("kid")
-		if !ok || text == "" {
-			return nil, reject("Missing ContentKey@kid")
-		}
-		kid, err := uuid.Parse(text)
-		if err != nil {
-			return nil, reject("Invalid ContentKey@kid")
-		}
-		if _, dup := index[kid]; dup {
-			return nil, reject("Duplicate ContentKey@kid " + kid.String())
-		}
-		index[kid] = len(p.keys)
-		p.kids = append(p.kids, kid)
-		p.keys = append(p.keys, keyPlan{el: ck, kidText: text})
+	p.kids = kids
+	p.keys = make([]keyPlan, len(kids))
+	for i, ck := range doc.ContentKeys {
+		p.keys[i] = keyPlan{el: ck, kidText: texts[i]}
 	}
 	// Schemes in a second pass: a missing KID is reported before a missing
 	// scheme, whatever the key order.
@@ -209,16 +193,52 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		}
 		if len(k.el.ValueElements) > 0 {
 			// A key provider issues keys; it never takes one from the
-			// request (security.md §3).
+			// request.
 			return nil, reject("Unexpected key value in request for KID " + k.kidText)
 		}
 	}
 	return index, nil
 }
 
-// decodeBase64Exact decodes XML base64Binary text strictly: XML whitespace
-// is removed, padding and trailing bits must be canonical, and the result
-// must be exactly n bytes.
+// contentKeyIDs reads every ContentKey@kid in document order, with the
+// SPEKE messages for too few or too many ContentKeys and for a missing,
+// malformed or repeated KID. It returns the
+// KIDs, their text as written, and each KID's index. SPEKE requests and
+// key exports share it, so both refuse a KID with the same words.
+func contentKeyIDs(doc *cpix.Document) ([]uuid.UUID, []string, map[uuid.UUID]int, error) {
+	switch n := len(doc.ContentKeys); {
+	case n == 0:
+		return nil, nil, nil, reject("Missing ContentKey")
+	case n > MaxContentKeys:
+		return nil, nil, nil, reject("Too many ContentKey elements")
+	}
+	kids := make([]uuid.UUID, 0, len(doc.ContentKeys))
+	texts := make([]string, 0, len(doc.ContentKeys))
+	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
+	for _, ck := range doc.ContentKeys {
+		text, ok := ck.Attr("kid")
+		if !ok || text == "" {
+			return nil, nil, nil, reject("Missing ContentKey@kid")
+		}
+		kid, err := uuid.Parse(text)
+		if err != nil {
+			return nil, nil, nil, reject("Invalid ContentKey@kid")
+		}
+		if _, dup := index[kid]; dup {
+			return nil, nil, nil, reject("Duplicate ContentKey@kid " + kid.String())
+		}
+		index[kid] = len(kids)
+		kids = append(kids, kid)
+		texts = append(texts, text)
+	}
+	return kids, texts, index, nil
+}
+
+// decodeBase64Exact decodes XML base64Binary text to exactly n bytes: XML
+// whitespace is removed, padding is required (the standard decoder's
+// rule), and the alphabet is the standard one. Non-zero trailing bits are accepted
+// and dropped, as standard decoders do: AWS's own SPEKE examples carry
+// such IVs (L6jzdXrXAFbCJGBuMrrKrG==).
 func decodeBase64Exact(s string, n int) ([]byte, error) {
 	s = strings.Map(func(r rune) rune {
 		switch r {
@@ -227,14 +247,43 @@ func decodeBase64Exact(s string, n int) ([]byte, error) {
 		}
 		return r
 	}, s)
-	if base64.StdEncoding.EncodedLen(n) != len(s) {
-		return nil, errors.New("wrong length")
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(b) != n {
 		return nil, errors.New("bad base64")
 	}
 	return b, nil
+}
+
+// checkIVs refuses a request's explicitIV that equals its content key: the
+// key would be published in ContentKey@explicitIV and in every playlist
+// that carries the IV. It is the one rule that needs the keys, so it runs
+// after the key source; it can only refuse a key that existed before the
+// request (a new key equals a given IV with probability 2^-128), and a
+// derived IV never equals its key.
+func (p *plan) checkIVs(got []keys.Key) error {
+	for i := range p.keys {
+		if k := &p.keys[i]; k.hasIV && got[i].Reveal() == k.iv {
+			return reject("Invalid ContentKey@explicitIV for KID " + k.kidText)
+		}
+	}
+	return nil
+}
+
+// maxQuoted bounds a request-derived string quoted in an error message or
+// log detail, so a 200 KB element name cannot make a 200 KB answer.
+const maxQuoted = 64
+
+// quote returns s cut to maxQuoted bytes on a rune boundary, with "..."
+// marking a cut.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.UUID]int) error {
@@ -244,37 +293,12 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 	case n > MaxDRMSystems:
 		return reject("Too many DRMSystem elements")
 	}
-	type pair struct{ kid, sys uuid.UUID }
-	seen := make(map[pair]bool, len(doc.DRMSystems))
+	seen := make(map[[2]uuid.UUID]bool, len(doc.DRMSystems))
 	p.systems = make([]systemPlan, 0, len(doc.DRMSystems))
 	for _, ds := range doc.DRMSystems {
-		kidText, ok := ds.Attr("kid")
-		if !ok || kidText == "" {
-			return reject("Missing DRMSystem@kid")
-		}
-		kid, err := uuid.Parse(kidText)
+		ki, sys, idText, err := drmSystemFor(ds, reg, index, seen)
 		if err != nil {
-			return reject("Invalid DRMSystem@kid")
-		}
-		ki, ok := index[kid]
-		if !ok {
-			return reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
-		}
-		idText, ok := ds.Attr("systemId")
-		if !ok || idText == "" {
-			return reject("Missing DRMSystem@systemId")
-		}
-		sid, err := uuid.Parse(idText)
-		if err != nil {
-			return reject("Invalid DRMSystem@systemId")
-		}
-		if seen[pair{kid, sid}] {
-			return reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
-		}
-		seen[pair{kid, sid}] = true
-		sys, ok := reg.Lookup(sid)
-		if !ok {
-			return reject("Unsupported DRMSystem " + idText)
+			return err
 		}
 		sp := systemPlan{el: ds, sys: sys, key: ki, idText: idText}
 		if err := sp.children(); err != nil {
@@ -288,11 +312,52 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 		if !sp.sys.Supports(p.keys[sp.key].scheme) {
 			return reject(MsgSchemeNotCompatibleWith + sp.idText)
 		}
+		// What the system can produce is static, so a request it cannot
+		// answer is refused here, before any key is fetched or created.
+		if c := sp.want.Unsupported(sp.sys.Children()); c != "" {
+			return reject(c + " is not supported for DRMSystem " + sp.idText)
+		}
 		if sp.sys.NeedsIV() {
 			p.keys[sp.key].needsIV = true
 		}
 	}
 	return nil
+}
+
+// drmSystemFor reads a DRMSystem's KID and system ID with the SPEKE
+// messages, and returns the index of its ContentKey, its system and the
+// system ID as written. seen (KID, system ID pairs) catches repeats. SPEKE
+// requests and key exports share it.
+func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int, seen map[[2]uuid.UUID]bool) (int, drm.System, string, error) {
+	kidText, ok := ds.Attr("kid")
+	if !ok || kidText == "" {
+		return 0, nil, "", reject("Missing DRMSystem@kid")
+	}
+	kid, err := uuid.Parse(kidText)
+	if err != nil {
+		return 0, nil, "", reject("Invalid DRMSystem@kid")
+	}
+	ki, ok := index[kid]
+	if !ok {
+		return 0, nil, "", reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
+	}
+	idText, ok := ds.Attr("systemId")
+	if !ok || idText == "" {
+		return 0, nil, "", reject("Missing DRMSystem@systemId")
+	}
+	sid, err := uuid.Parse(idText)
+	if err != nil {
+		return 0, nil, "", reject("Invalid DRMSystem@systemId")
+	}
+	if seen[[2]uuid.UUID{kid, sid}] {
+		return 0, nil, "", reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
+	}
+	seen[[2]uuid.UUID{kid, sid}] = true
+	sys, ok := reg.Lookup(sid)
+	if !ok {
+		return 0, nil, "", reject("Unsupported DRMSystem " + idText)
+	}
+	return ki, sys, idText, nil
 }
 
 // children records which signaling the DRMSystem asks for and rejects
@@ -301,7 +366,7 @@ func (sp *systemPlan) children() error {
 	ds := sp.el
 	if len(ds.Other) > 0 {
 		n := ds.Other[0].Name()
-		return rejectDetail("Unsupported element "+n.Local+" in DRMSystem "+sp.idText, n.Space)
+		return rejectDetail("Unsupported element "+quote(n.Local)+" in DRMSystem "+sp.idText, quote(n.Space))
 	}
 	for _, c := range []struct {
 		name string
