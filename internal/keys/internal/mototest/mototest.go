@@ -256,14 +256,7 @@ func CreateSecret(t testing.TB, c *secretsmanager.Client, name, value string) {
 	_, err := c.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
 		Name: aws.String(name), SecretString: aws.String(value),
 	})
-	var exists *smtypes.ResourceExistsException
-	if errors.As(err, &exists) && secretIs(c, name, value) {
-		t.Logf("create secret %s: the SDK retried a call moto had applied; the secret is as asked", name)
-		return
-	}
-	if err != nil {
-		t.Fatalf("create secret %s: %v", name, err)
-	}
+	secretDone(t, c, "create secret", name, value, err)
 }
 
 // PutSecretValue makes value the current version of the secret name.
@@ -272,13 +265,20 @@ func PutSecretValue(t testing.TB, c *secretsmanager.Client, name, value string) 
 	_, err := c.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
 		SecretId: aws.String(name), SecretString: aws.String(value),
 	})
+	secretDone(t, c, "put secret value", name, value, err)
+}
+
+// secretDone fails t on err, except for a refused retry of a call that
+// did land (the secret already holds value).
+func secretDone(t testing.TB, c *secretsmanager.Client, what, name, value string, err error) {
+	t.Helper()
 	var exists *smtypes.ResourceExistsException
 	if errors.As(err, &exists) && secretIs(c, name, value) {
-		t.Logf("put secret value %s: the SDK retried a call moto had applied; the value is as asked", name)
+		t.Logf("%s %s: the SDK retried a call moto had applied; the secret is as asked", what, name)
 		return
 	}
 	if err != nil {
-		t.Fatalf("put secret value %s: %v", name, err)
+		t.Fatalf("%s %s: %v", what, name, err)
 	}
 }
 
