@@ -81,7 +81,8 @@ bootstrap:
 # synth (a cdk-nag error, a bad context value) leaves the last good cdk.out.
 synth: bootstrap
 	rm -rf cdk.out.new
-	BOOTSTRAP_DIR=$(LAMBDA_DIR) CDK_OUTDIR=cdk.out.new CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(GO) run ./cdk
+	BOOTSTRAP_DIR=$(LAMBDA_DIR) CDK_OUTDIR=cdk.out.new CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(GO) run ./cdk \
+		|| { rm -rf cdk.out.new; echo "make synth failed; cdk.out still holds the previous template" >&2; exit 1; }
 	rm -rf cdk.out && mv cdk.out.new cdk.out
 	@echo "template: cdk.out/$(STACK).template.json"
 
