@@ -27,18 +27,19 @@ import (
 	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
 // UserAgent identifies this key provider in X-Speke-User-Agent.
 const UserAgent = "speke-go-keyprovider/0.1"
 
-// Routes.
+// Routes (defined in package routes).
 const (
-	PathCopyProtection = "/copyProtection"
-	PathHealth         = "/healthz"
+	PathCopyProtection = routes.CopyProtection
+	PathHealth         = routes.Health
 	// PathExport is the license servers' CPIX key export (SigV4 only).
-	PathExport = "/export"
+	PathExport = routes.Export
 )
 
 // Options configure the handler.
@@ -172,7 +173,7 @@ func setResponseHeaders(w http.ResponseWriter, r *http.Request) (id, ver string,
 
 // logAttrs are the attributes of a request's log line, extra appended.
 func (h *handler) logAttrs(r *http.Request, start time.Time, id string, status int, ver string, extra ...any) []any {
-	markLogged(r.Context())
+	MarkLogged(r.Context())
 	attrs := []any{
 		"request_id", id, "status", status,
 		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,
@@ -194,6 +195,10 @@ func typeName(v any) string {
 	}
 	return "other"
 }
+
+// RequestID is the id the request is logged under: the Lambda request id
+// when the adapter set one, else a fresh random id.
+func RequestID(r *http.Request) string { return requestID(r) }
 
 func requestID(r *http.Request) string {
 	if id, ok := r.Context().Value(requestIDKey).(string); ok && id != "" {

@@ -20,9 +20,11 @@ type requestLog struct{ logged bool }
 
 type logKey struct{}
 
-// markLogged records that the request's line was written (logAttrs calls
-// it, so every copyProtection, export and refusal line counts).
-func markLogged(ctx context.Context) {
+// MarkLogged records that a route wrote the request's log line, so
+// LogRequests does not add its own. logAttrs calls it for every
+// copyProtection, export and refusal line; handlers of other packages
+// that log each request (playback) call it too.
+func MarkLogged(ctx context.Context) {
 	if l, ok := ctx.Value(logKey{}).(*requestLog); ok {
 		l.logged = true
 	}
