@@ -71,6 +71,14 @@ func openLedger(dir string) (g *ledger, created bool, err error) {
 		f.Close()
 		return nil, false, fmt.Errorf("keys: ledger %s is not a regular file", path)
 	}
+	created = errors.Is(statErr, fs.ErrNotExist)
+	if created {
+		// The new name must survive a crash as the records will.
+		if err := syncDir(dir); err != nil {
+			f.Close()
+			return nil, false, fmt.Errorf("keys: ledger %s: %w", path, err)
+		}
+	}
 	g = &ledger{
 		path:   path,
 		f:      f,
@@ -81,7 +89,16 @@ func openLedger(dir string) (g *ledger, created bool, err error) {
 		f.Close()
 		return nil, false, err
 	}
-	return g, errors.Is(statErr, fs.ErrNotExist), nil
+	return g, created, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // has reports whether every KID was issued for contentID, from memory.
@@ -120,10 +137,7 @@ func (g *ledger) record(contentID string, kids []uuid.UUID) error {
 	buf := make([]byte, 0, 1+len(fresh)*(36+1+len(quoted)+1))
 	buf = append(buf, '\n')
 	for _, k := range fresh {
-		buf, _ = k.AppendText(buf)
-		buf = append(buf, ' ')
-		buf = append(buf, quoted...)
-		buf = append(buf, '\n')
+		buf = appendLedgerLine(buf, quoted, k)
 	}
 	if _, err := g.f.Write(buf); err != nil {
 		return fmt.Errorf("%w: ledger %s: %w", ErrUnavailable, g.path, err)
@@ -213,6 +227,15 @@ func (g *ledger) catchUp() error {
 			return fmt.Errorf("%w: ledger %s: %w", ErrUnavailable, g.path, err)
 		}
 	}
+}
+
+// appendLedgerLine appends the line for kid under a content ID already
+// quoted with strconv.Quote.
+func appendLedgerLine(buf []byte, quotedContentID string, kid uuid.UUID) []byte {
+	buf, _ = kid.AppendText(buf)
+	buf = append(buf, ' ')
+	buf = append(buf, quotedContentID...)
+	return append(buf, '\n')
 }
 
 // parseLedgerLine reads one line (without its newline). ok is false for
