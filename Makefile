@@ -45,6 +45,8 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzLicense -fuzztime=10s ./internal/playback
 	$(GO) test -run='^$$' -fuzz=FuzzToken -fuzztime=10s ./internal/playback
 	$(GO) test -run='^$$' -fuzz=FuzzParseCertificate -fuzztime=10s ./internal/cke
+	$(GO) test -run='^$$' -fuzz=FuzzLedgerLine -fuzztime=10s ./internal/keys
+	$(GO) test -run='^$$' -fuzz='^FuzzLedger$$' -fuzztime=10s ./internal/keys
 
 ## bench: the handler benchmarks
 bench:
