@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,8 +12,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/speke-go/keyprovider/internal/config"
+	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/httpapi"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/speke"
 )
 
 // benchClients is the number of concurrent keep-alive clients: a busy
@@ -32,19 +33,17 @@ func BenchmarkServer(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			// The server `make run` starts: configuration from the
-			// environment, the local key source, the default DRM settings.
-			env := map[string]string{"DATA_DIR": b.TempDir()}
-			cfg, err := config.Load(func(k string) string { return env[k] })
+			src, err := keys.OpenLocal(b.TempDir()) // with its ledger, as make run
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer src.Close()
+			reg, err := drm.NewRegistryFromConfig(drm.Config{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			log := slog.New(slog.DiscardHandler)
-			h, err := New(context.Background(), cfg, log)
-			if err != nil {
-				b.Fatal(err)
-			}
-			srv := NewServer(h, log)
+			srv := NewServer(httpapi.New(speke.New(src, reg), httpapi.Options{Logger: log}), log)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
