@@ -20,9 +20,19 @@
 // The handler reads the first value of a header, so for the example above
 // it sees the value of "X-Speke-Version".
 //
+// URL. A REST API hands over path as the client sent it, still
+// percent-encoded (HTTP APIs would decode it), and the query parameters
+// decoded. The handler gets the URL net/http parses from the same request
+// line: URL.Path decoded, URL.EscapedPath() and RequestURI the wire form,
+// so a content ID with "%2F" is one path segment for ServeMux and
+// PathValue returns it decoded, under Lambda as under `make run`. The
+// query is encoded again from multiValueQueryStringParameters (or from
+// queryStringParameters when an event has only those).
+//
 // Events the adapter cannot turn into a request (a body that is not
-// base64, an invalid httpMethod, a requestContext.domainName that is not a
-// host name) are answered 400 by the handler itself (httpapi.WithRefusal),
+// base64, an invalid httpMethod, a path that is not an absolute
+// percent-encoded path, a requestContext.domainName that is not a host
+// name) are answered 400 by the handler itself (httpapi.WithRefusal),
 // with the headers and the log line of every other error. The domain name
 // must be a host name because it becomes part of the key URLs handed to
 // players.
@@ -35,6 +45,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -79,7 +90,8 @@ var jsonOptions = json.Deterministic(true)
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var ev events.APIGatewayProxyRequest
 	if err := json.Unmarshal(payload, &ev, jsonOptions); err != nil {
-		ev = events.APIGatewayProxyRequest{}
+		// Path "/" so that the event's own refusal is the answer.
+		ev = events.APIGatewayProxyRequest{Path: "/"}
 		ctx = httpapi.WithRefusal(ctx, http.StatusBadRequest, "Malformed event")
 	}
 	resp := Serve(ctx, f.h, ev)
@@ -119,24 +131,50 @@ func Serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest
 	if base := baseURL(host, ev.RequestContext.Stage); base != "" {
 		ctx = httpapi.WithBaseURL(ctx, base)
 	}
-	u := &url.URL{Path: ev.Path}
-	if len(ev.MultiValueQueryStringParameters) > 0 {
-		u.RawQuery = url.Values(ev.MultiValueQueryStringParameters).Encode()
+	u, err := requestURL(ev)
+	if err != nil {
+		refusal, u = "Malformed event: path", &url.URL{Path: "/"}
 	}
-	r, err := http.NewRequestWithContext(ctx, ev.HTTPMethod, u.String(), body)
+	r, err := http.NewRequestWithContext(ctx, ev.HTTPMethod, "/", body)
 	if err != nil {
 		refusal = "Malformed event: httpMethod"
-		r, _ = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), http.NoBody)
+		r, _ = http.NewRequestWithContext(ctx, http.MethodPost, "/", http.NoBody)
 	}
 	if refusal != "" {
 		r = r.WithContext(httpapi.WithRefusal(r.Context(), http.StatusBadRequest, refusal))
 	}
+	r.URL = u
 	r.RequestURI = u.RequestURI()
 	r.Host = host
 	r.Header = requestHeader(ev)
 	rec := &recorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
 	return rec.response()
+}
+
+// requestURL is the URL net/http would have parsed from the client's
+// request line (see the package comment). A literal '?' or '#', a bad
+// escape or a control character cannot be in a path as sent, so it is an
+// error rather than a guess.
+func requestURL(ev events.APIGatewayProxyRequest) (*url.URL, error) {
+	if !strings.HasPrefix(ev.Path, "/") || strings.ContainsAny(ev.Path, "?#") {
+		return nil, errors.New("apigw: path is not an absolute escaped path")
+	}
+	u, err := url.ParseRequestURI(ev.Path)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values(ev.MultiValueQueryStringParameters)
+	if len(q) == 0 && len(ev.QueryStringParameters) > 0 {
+		q = make(url.Values, len(ev.QueryStringParameters))
+		for k, v := range ev.QueryStringParameters {
+			q[k] = []string{v}
+		}
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u, nil
 }
 
 // withEventContext adds what the handler needs from the event's context:
