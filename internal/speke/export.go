@@ -29,6 +29,11 @@ type Lookuper interface {
 //   - Keys leave only encrypted: a document without a DeliveryDataList is
 //     refused (ErrRequest, MsgExportNeedsDeliveryData); no answer holds a
 //     PlainValue.
+//   - No key value comes from the client: a request with a PSKC Secret,
+//     PlainValue, EncryptedValue or ValueMAC anywhere (empty or not, in
+//     any wrapper), or a ContentKey outside the ContentKeyList, is refused
+//     with SPEKE's messages, so every key element of an answer is the
+//     export's own.
 //   - Read-only: keys come from Lookup; a KID the store never issued for
 //     the content ID is an error wrapping keys.ErrNotFound (a
 //     *keys.NotFoundError naming it), and nothing is created.
@@ -97,10 +102,16 @@ func (e *Exporter) Export(ctx context.Context, body []byte) (*Export, error) {
 	if err != nil {
 		return nil, err
 	}
+	// As in a SPEKE request, no PSKC key element is taken from the client,
+	// not even an empty placeholder, in any wrapper, under a ContentKey or
+	// elsewhere: every key element of the answer is one the export wrote.
 	for i, ck := range doc.ContentKeys {
-		if len(ck.ValueElements) > 0 {
+		if len(ck.KeyElements) > 0 {
 			return nil, reject(msgUnexpectedValue + texts[i])
 		}
+	}
+	if err := refuseStrayKeys(doc); err != nil {
+		return nil, err
 	}
 	enc, err := cke.ForDocument(doc)
 	if err != nil {

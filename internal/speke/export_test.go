@@ -75,7 +75,7 @@ func TestExportEncryptsTheIssuedKeys(t *testing.T) {
 	// Whatever else the document carries comes back unchanged.
 	extra := `<cpix:DRMSystemList><cpix:DRMSystem kid="` + exporttest.KIDs[0] + `" systemId="edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/></cpix:DRMSystemList>`
 	body := strings.Replace(exportRequest(t), "</cpix:CPIX>", extra+"</cpix:CPIX>", 1)
-	body = strings.Replace(body, `kid="`+exporttest.KIDs[1]+`"/>`, `kid="`+exporttest.KIDs[1]+`" commonEncryptionScheme="cbcs"><cpix:Data><pskc:Secret/></cpix:Data></cpix:ContentKey>`, 1)
+	body = strings.Replace(body, `kid="`+exporttest.KIDs[1]+`"/>`, `kid="`+exporttest.KIDs[1]+`" commonEncryptionScheme="cbcs"/>`, 1)
 	exp, err := newExporter(s).Export(context.Background(), []byte(body))
 	if err != nil {
 		t.Fatal(err)

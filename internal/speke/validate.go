@@ -205,18 +205,27 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		if len(k.el.KeyElements) > 0 {
 			// A key provider issues keys; it never takes one from the
 			// request.
-			return nil, reject("Unexpected key value in request for KID " + k.kidText)
+			return nil, reject(msgUnexpectedValue + k.kidText)
 		}
 	}
-	if len(doc.StrayKeyElements) > 0 {
-		// A key value (or a ContentKey) the model does not see would be
-		// echoed, and a client could read it as ours.
-		if doc.StrayKeyElements[0].Local == "ContentKey" {
-			return nil, reject("Unexpected ContentKey outside ContentKeyList")
-		}
-		return nil, reject("Unexpected key value in request")
+	if err := refuseStrayKeys(doc); err != nil {
+		return nil, err
 	}
 	return index, nil
+}
+
+// refuseStrayKeys refuses a key element outside the ContentKeys of the
+// model (a PSKC value or Secret anywhere else, a ContentKey outside the
+// ContentKeyList). The model does not see it, so it would be echoed, and
+// a client could read it as ours. SPEKE requests and key exports share it.
+func refuseStrayKeys(doc *cpix.Document) error {
+	if len(doc.StrayKeyElements) == 0 {
+		return nil
+	}
+	if doc.StrayKeyElements[0].Local == "ContentKey" {
+		return reject("Unexpected ContentKey outside ContentKeyList")
+	}
+	return reject("Unexpected key value in request")
 }
 
 // contentKeyIDs reads every ContentKey@kid in document order, with the
