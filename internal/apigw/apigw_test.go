@@ -91,9 +91,9 @@ func TestServe(t *testing.T) {
 			ev.IsBase64Encoded = true
 			return ev
 		}(), 400, nil},
-		{"unsupported version", event(ck, map[string]string{"x-speke-version": "1.0"}), 422,
+		{"unsupported version", event(ck, map[string]string{"x-speke-version": "3.0"}), 422,
 			func(t *testing.T, r events.APIGatewayProxyResponse) {
-				if r.Body != "Unsupported SPEKE version" || r.Headers["X-Speke-Version"] != "1.0" {
+				if r.Body != "Unsupported SPEKE version" || r.Headers["X-Speke-Version"] != "3.0" {
 					t.Errorf("%q %v", r.Body, r.Headers)
 				}
 			}},

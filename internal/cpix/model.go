@@ -123,8 +123,14 @@ type DRMSystem struct {
 	ContentProtectionData []*Element
 	SmoothStreaming       []*Element
 	HLSSignalingData      []*Element
-	// Other are child elements that are none of the above (v1-only and
-	// foreign elements).
+	// SPEKE v1 children: cpix:URIExtXKey, speke:KeyFormat,
+	// speke:KeyFormatVersions (HLS) and speke:ProtectionHeader (Smooth).
+	URIExtXKey        []*Element
+	KeyFormat         []*Element
+	KeyFormatVersions []*Element
+	ProtectionHeader  []*Element
+	// Other are child elements that are none of the above (foreign
+	// elements).
 	Other []*Element
 }
 
@@ -220,6 +226,19 @@ func drmSystem(c *etree.Element, el func(*etree.Element) Element, uri func(*etre
 	s := &DRMSystem{Element: el(c)}
 	for _, ch := range c.ChildElements() {
 		x := el(ch)
+		if uri(ch) == NSSPEKE {
+			switch ch.Tag {
+			case "KeyFormat":
+				s.KeyFormat = append(s.KeyFormat, &x)
+			case "KeyFormatVersions":
+				s.KeyFormatVersions = append(s.KeyFormatVersions, &x)
+			case "ProtectionHeader":
+				s.ProtectionHeader = append(s.ProtectionHeader, &x)
+			default:
+				s.Other = append(s.Other, &x)
+			}
+			continue
+		}
 		if uri(ch) != NSCPIX {
 			s.Other = append(s.Other, &x)
 			continue
@@ -233,6 +252,8 @@ func drmSystem(c *etree.Element, el func(*etree.Element) Element, uri func(*etre
 			s.SmoothStreaming = append(s.SmoothStreaming, &x)
 		case "HLSSignalingData":
 			s.HLSSignalingData = append(s.HLSSignalingData, &x)
+		case "URIExtXKey":
+			s.URIExtXKey = append(s.URIExtXKey, &x)
 		default:
 			s.Other = append(s.Other, &x)
 		}

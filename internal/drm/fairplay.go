@@ -152,11 +152,10 @@ func (f *FairPlay) Signal(in Input) (Signaling, error) {
 	if !in.Want.HLS {
 		return out, nil
 	}
-	if in.Scheme != CBCS {
+	if in.Scheme != CBCS && in.Scheme != Unspecified {
 		return Signaling{}, &UnsupportedChildError{Child: ChildHLS}
 	}
-	out.HLSAttributes = `METHOD=SAMPLE-AES,URI="` + f.SKDURI(in) +
-		`",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"`
+	out.setHLS(HLSKey{Method: "SAMPLE-AES", URI: f.SKDURI(in), KeyFormat: "com.apple.streamingkeydelivery", KeyFormatVersions: "1"})
 	return out, nil
 }
 

@@ -19,19 +19,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
-// UserAgent identifies this key provider in X-Speke-User-Agent.
+// UserAgent identifies this key provider in X-Speke-User-Agent (SPEKE v2)
+// and Speke-User-Agent (SPEKE v1).
 const UserAgent = "speke-go-keyprovider/0.1"
 
 // Routes.
 const (
 	PathCopyProtection = "/copyProtection"
 	PathHealth         = "/healthz"
+	// PathHeartbeat is the SPEKE v1 heartbeat: v1 lets the provider choose
+	// the path; this one is next to copyProtection, as in the v1 examples.
+	PathHeartbeat = "/heartbeat"
 )
+
+// HeartbeatMessage is the heartbeat's status message.
+const HeartbeatMessage = "OK " + UserAgent + "\n"
 
 // Options configure the handler.
 type Options struct {
@@ -58,6 +66,7 @@ func New(svc *speke.Service, opt Options) http.Handler {
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
 	h.mux.HandleFunc("GET "+PathHealth, h.health)
+	h.mux.HandleFunc("GET "+PathHeartbeat, h.heartbeat)
 	return h
 }
 
@@ -115,6 +124,15 @@ func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
+// heartbeat answers the SPEKE v1 heartbeat: the service is up and
+// answering. It touches no key store, so an encryptor polling it costs
+// nothing and a store outage shows as 503s on copyProtection instead.
+func (h *handler) heartbeat(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set(speke.UserAgentHeaderV1, UserAgent)
+	_, _ = io.WriteString(w, HeartbeatMessage)
+}
+
 func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	id := requestID(r)
@@ -124,7 +142,7 @@ func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 		// Echoed unchanged on every answer, errors included (SPEKE v2).
 		w.Header().Set("X-Speke-Version", verValue)
 	}
-	w.Header().Set("X-Speke-User-Agent", UserAgent)
+	w.Header().Set(speke.UserAgentHeader(verValue, hasVer), UserAgent)
 
 	status, sum, err := h.serve(w, r, verValue, hasVer)
 	attrs := []any{
@@ -135,7 +153,12 @@ func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	if sum.ContentID != "" {
 		attrs = append(attrs, "content_id", sum.ContentID, "keys", sum.Keys, "drm_systems", sum.DRMSystems)
 	}
+	if sum.EncryptedKeys {
+		attrs = append(attrs, "keys_encrypted", true)
+	}
 	switch {
+	case err == nil && sum.CertificateOutsideValidity:
+		h.log.Warn("copyProtection", append(attrs, "warning", "DeliveryData certificate expired or not yet valid; used anyway")...)
 	case err == nil:
 		h.log.Info("copyProtection", attrs...)
 	case status >= 500:
@@ -233,6 +256,7 @@ func isXML(ct string) bool {
 // only place where errors become statuses.
 //
 //   - SPEKE/CPIX rule violations: 422 with the exact SPEKE message.
+//   - An unusable DeliveryData certificate: 422 with the reason.
 //   - Well-formed XML that is not CPIX: 422.
 //   - Body too large: 413. Malformed XML: 400.
 //   - Key store failures and deadlines: 503 (retryable).
@@ -240,9 +264,12 @@ func isXML(ct string) bool {
 func Classify(err error) (int, string) {
 	var re *speke.RequestError
 	var se *cpix.SyntaxError
+	var ce *cke.CertificateError
 	switch {
 	case errors.As(err, &re):
 		return http.StatusUnprocessableEntity, re.Message
+	case errors.As(err, &ce):
+		return http.StatusUnprocessableEntity, ce.Reason
 	case errors.Is(err, cpix.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
 	case errors.Is(err, cpix.ErrNotCPIX):

@@ -42,3 +42,8 @@ const (
 	MsgContractNotSupported    = "Requested CPIX encryption contract not supported"
 	MsgMissingContract         = "Missing CPIX encryption contract"
 )
+
+// SPEKE v1.0 has no message table; ours, in the style of v2's.
+const (
+	MsgMissingID = "Missing CPIX@id"
+)
