@@ -25,7 +25,7 @@ var rootRE = regexp.MustCompile(`<(?:([A-Za-z_][\w.-]*):)?CPIX[\s>]`)
 
 // withDelivery puts a DeliveryDataList with the certificate text first in
 // the request's root, as CPIX orders it.
-func withDelivery(t *testing.T, req, cert string) string {
+func withDelivery(t testing.TB, req, cert string) string {
 	t.Helper()
 	m := rootRE.FindStringSubmatchIndex(req)
 	if m == nil {

@@ -3,9 +3,11 @@ package httpapi_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/speke-go/keyprovider/internal/cke/cketest"
 	"github.com/speke-go/keyprovider/internal/cpix"
 )
 
@@ -13,6 +15,8 @@ import (
 // never 5xx and never a panic; and a 200 is a CPIX document in which every
 // ContentKey has a key and every requested signaling child is filled (or is
 // a FairPlay PSSH, which has no form).
+var cipherValueRE = regexp.MustCompile(`<[^/<>]*CipherValue>`)
+
 func FuzzHandler(f *testing.F) {
 	f.Add("2.0", base)
 	f.Add("2.1", strings.Replace(base, `version="2.3"`, `version="2.4"`, 1))
@@ -21,6 +25,9 @@ func FuzzHandler(f *testing.F) {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(filepath.Base(filepath.Dir(s))[1:], string(b))
 		}
+	}
+	if b, err := os.ReadFile("../../testdata/speke/v1.0/aws-vod.request.xml"); err == nil {
+		f.Add("", withDelivery(f, string(b), cketest.Base64(f, cketest.RSA2048)))
 	}
 	h := newHandler(f)
 	f.Fuzz(func(t *testing.T, version, body string) {
@@ -39,11 +46,19 @@ func FuzzHandler(f *testing.F) {
 		if err != nil {
 			t.Fatalf("200 response does not parse: %v", err)
 		}
-		if got := len(plainValues(t, res.Body.Bytes())); got != len(d.ContentKeys) {
-			t.Fatalf("%d keys for %d ContentKeys", got, len(d.ContentKeys))
+		plain, sealed := len(plainValues(t, res.Body.Bytes())), len(cipherValueRE.FindAll(res.Body.Bytes(), -1))
+		if len(d.DeliveryData) > 0 {
+			// Encrypted: no clear key, one CipherValue per key plus the
+			// document and MAC keys of each recipient.
+			if plain != 0 || sealed != len(d.ContentKeys)+2*len(d.DeliveryData) {
+				t.Fatalf("%d PlainValues and %d CipherValues for %d ContentKeys, %d recipients", plain, sealed, len(d.ContentKeys), len(d.DeliveryData))
+			}
+		} else if plain != len(d.ContentKeys) {
+			t.Fatalf("%d keys for %d ContentKeys", plain, len(d.ContentKeys))
 		}
 		for _, ds := range d.DRMSystems {
-			for _, els := range [][]*cpix.Element{ds.ContentProtectionData, ds.HLSSignalingData, ds.SmoothStreaming} {
+			for _, els := range [][]*cpix.Element{ds.ContentProtectionData, ds.HLSSignalingData, ds.SmoothStreaming,
+				ds.URIExtXKey, ds.KeyFormat, ds.KeyFormatVersions, ds.ProtectionHeader} {
 				for _, e := range els {
 					if strings.TrimSpace(e.Text()) == "" {
 						t.Fatalf("requested child left empty in a 200")
