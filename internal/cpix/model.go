@@ -226,37 +226,28 @@ func drmSystem(c *etree.Element, el func(*etree.Element) Element, uri func(*etre
 	s := &DRMSystem{Element: el(c)}
 	for _, ch := range c.ChildElements() {
 		x := el(ch)
-		if uri(ch) == NSSPEKE {
-			switch ch.Tag {
-			case "KeyFormat":
-				s.KeyFormat = append(s.KeyFormat, &x)
-			case "KeyFormatVersions":
-				s.KeyFormatVersions = append(s.KeyFormatVersions, &x)
-			case "ProtectionHeader":
-				s.ProtectionHeader = append(s.ProtectionHeader, &x)
-			default:
-				s.Other = append(s.Other, &x)
-			}
-			continue
-		}
-		if uri(ch) != NSCPIX {
-			s.Other = append(s.Other, &x)
-			continue
-		}
-		switch ch.Tag {
-		case "PSSH":
-			s.PSSH = append(s.PSSH, &x)
-		case "ContentProtectionData":
-			s.ContentProtectionData = append(s.ContentProtectionData, &x)
-		case "SmoothStreamingProtectionHeaderData":
-			s.SmoothStreaming = append(s.SmoothStreaming, &x)
-		case "HLSSignalingData":
-			s.HLSSignalingData = append(s.HLSSignalingData, &x)
-		case "URIExtXKey":
-			s.URIExtXKey = append(s.URIExtXKey, &x)
+		var list *[]*Element
+		switch (Name{uri(ch), ch.Tag}) {
+		case Name{NSCPIX, "PSSH"}:
+			list = &s.PSSH
+		case Name{NSCPIX, "ContentProtectionData"}:
+			list = &s.ContentProtectionData
+		case Name{NSCPIX, "SmoothStreamingProtectionHeaderData"}:
+			list = &s.SmoothStreaming
+		case Name{NSCPIX, "HLSSignalingData"}:
+			list = &s.HLSSignalingData
+		case Name{NSCPIX, "URIExtXKey"}:
+			list = &s.URIExtXKey
+		case Name{NSSPEKE, "KeyFormat"}:
+			list = &s.KeyFormat
+		case Name{NSSPEKE, "KeyFormatVersions"}:
+			list = &s.KeyFormatVersions
+		case Name{NSSPEKE, "ProtectionHeader"}:
+			list = &s.ProtectionHeader
 		default:
-			s.Other = append(s.Other, &x)
+			list = &s.Other
 		}
+		*list = append(*list, &x)
 	}
 	return s
 }

@@ -35,7 +35,12 @@ const (
 // edit applies old→new replacements to base; each old must occur.
 func edit(t *testing.T, pairs ...string) string {
 	t.Helper()
-	s := base
+	return editDoc(t, base, pairs...)
+}
+
+// editDoc applies old→new replacements to s; each old must occur.
+func editDoc(t *testing.T, s string, pairs ...string) string {
+	t.Helper()
 	for i := 0; i < len(pairs); i += 2 {
 		if !strings.Contains(s, pairs[i]) {
 			t.Fatalf("edit: %q not in base", pairs[i])

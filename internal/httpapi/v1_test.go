@@ -186,16 +186,7 @@ const v1Base = `<?xml version="1.0" encoding="UTF-8"?>
 </cpix:CPIX>`
 
 func TestV1Rules(t *testing.T) {
-	ed := func(pairs ...string) string {
-		s := v1Base
-		for i := 0; i < len(pairs); i += 2 {
-			if !strings.Contains(s, pairs[i]) {
-				t.Fatalf("%q not in v1Base", pairs[i])
-			}
-			s = strings.Replace(s, pairs[i], pairs[i+1], 1)
-		}
-		return s
-	}
+	ed := func(pairs ...string) string { return editDoc(t, v1Base, pairs...) }
 	fp := `<cpix:DRMSystem kid="` + v1KID + `" systemId="94ce86fb-07ff-4f43-adb8-93d2fa968ca2">`
 	for _, tc := range []struct {
 		name, version, body string

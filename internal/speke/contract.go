@@ -243,13 +243,9 @@ func parseNonNegative(s string, decimal bool) (float64, bool) {
 // most one existing period. The rules are echoed unchanged.
 func checkKeyPeriodRules(doc *cpix.Document, kidIndex map[uuid.UUID]int, periods map[string]bool) error {
 	for _, r := range doc.UsageRules {
-		kidText, ok := r.Attr("kid")
-		if !ok || kidText == "" {
-			return reject("Missing ContentKeyUsageRule@kid")
-		}
-		kid, err := uuid.Parse(kidText)
+		kid, _, err := uuidAttr(r, "ContentKeyUsageRule", "kid")
 		if err != nil {
-			return reject("Invalid ContentKeyUsageRule@kid")
+			return err
 		}
 		if _, ok := kidIndex[kid]; !ok {
 			return reject("ContentKeyUsageRule@kid " + kid.String() + " has no ContentKey")

@@ -112,28 +112,24 @@ func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
 // CPIX@id and no version (CPIX 2.0 had none), so a version there means a
 // v2 document sent without its X-Speke-Version header.
 func (p *plan) identity(doc *cpix.Document, v version) error {
+	idAttr, missing := "contentId", MsgMissingContentID
 	if v.v1 {
 		if ver, ok := doc.Attr("version"); ok && ver != "" {
 			return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+ver+" in a SPEKE v1.0 request (no X-Speke-Version)")
 		}
-		cid, ok := doc.Attr("id")
-		if !ok || cid == "" {
-			return reject(MsgMissingID)
-		}
-		if err := checkContentID(cid); err != nil {
-			return err
-		}
-		p.contentID = cid
-		return nil
+		idAttr, missing = "id", MsgMissingID
 	}
-	cid, ok := doc.Attr("contentId")
+	cid, ok := doc.Attr(idAttr)
 	if !ok || cid == "" {
-		return reject(MsgMissingContentID)
+		return reject(missing)
 	}
 	if err := checkContentID(cid); err != nil {
 		return err
 	}
 	p.contentID = cid
+	if v.v1 {
+		return nil
+	}
 	ver, ok := doc.Attr("version")
 	if !ok || ver == "" {
 		return reject(MsgMissingVersion)
@@ -211,13 +207,9 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 	p.kids = make([]uuid.UUID, 0, len(doc.ContentKeys))
 	p.keys = make([]keyPlan, 0, len(doc.ContentKeys))
 	for _, ck := range doc.ContentKeys {
-		text, ok := ck.Attr("kid")
-		if !ok || text == "" {
-			return nil, reject("Missing ContentKey@kid")
-		}
-		kid, err := uuid.Parse(text)
+		kid, text, err := uuidAttr(ck, "ContentKey", "kid")
 		if err != nil {
-			return nil, reject("Invalid ContentKey@kid")
+			return nil, err
 		}
 		if _, dup := index[kid]; dup {
 			return nil, reject("Duplicate ContentKey@kid " + kid.String())
@@ -273,6 +265,21 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 	return index, nil
 }
 
+// uuidAttr reads the mandatory UUID attribute owner@name: "Missing" when
+// absent or empty, "Invalid" when not a UUID. It also returns the text as
+// sent, for messages that echo it.
+func uuidAttr(el interface{ Attr(string) (string, bool) }, owner, name string) (uuid.UUID, string, error) {
+	text, ok := el.Attr(name)
+	if !ok || text == "" {
+		return uuid.UUID{}, "", reject("Missing " + owner + "@" + name)
+	}
+	u, err := uuid.Parse(text)
+	if err != nil {
+		return uuid.UUID{}, "", reject("Invalid " + owner + "@" + name)
+	}
+	return u, text, nil
+}
+
 // decodeBase64Exact decodes XML base64Binary text strictly: XML whitespace
 // is removed, padding and trailing bits must be canonical, and the result
 // must be exactly n bytes.
@@ -305,25 +312,17 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 	seen := make(map[pair]bool, len(doc.DRMSystems))
 	p.systems = make([]systemPlan, 0, len(doc.DRMSystems))
 	for _, ds := range doc.DRMSystems {
-		kidText, ok := ds.Attr("kid")
-		if !ok || kidText == "" {
-			return reject("Missing DRMSystem@kid")
-		}
-		kid, err := uuid.Parse(kidText)
+		kid, _, err := uuidAttr(ds, "DRMSystem", "kid")
 		if err != nil {
-			return reject("Invalid DRMSystem@kid")
+			return err
 		}
 		ki, ok := index[kid]
 		if !ok {
 			return reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
 		}
-		idText, ok := ds.Attr("systemId")
-		if !ok || idText == "" {
-			return reject("Missing DRMSystem@systemId")
-		}
-		sid, err := uuid.Parse(idText)
+		sid, idText, err := uuidAttr(ds, "DRMSystem", "systemId")
 		if err != nil {
-			return reject("Invalid DRMSystem@systemId")
+			return err
 		}
 		if seen[pair{kid, sid}] {
 			return reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
