@@ -24,8 +24,8 @@ type Document struct {
 	DRMSystems  []*DRMSystem
 	Periods     []*ContentKeyPeriod
 	UsageRules  []*UsageRule
-	// DeliveryData are the DeliveryDataList entries (content key encryption;
-	// kept for echo and for the roadmap).
+	// DeliveryData are the DeliveryDataList entries: the recipients of
+	// content key encryption (package cke reads and fills them).
 	DeliveryData []*Element
 	// Other is every root child element that is not a known CPIX list.
 	Other []Name

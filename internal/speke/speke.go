@@ -15,7 +15,9 @@
 //     cpix.ErrMalformed or cpix.ErrTooLarge (XML), never a panic; a key store
 //     failure yields an error wrapping keys.ErrUnavailable.
 //   - Everything the request carried comes back in the response; only key
-//     values, IVs and the requested signaling elements are filled in.
+//     values, IVs and the requested signaling elements are filled in (and,
+//     for content key encryption, the wrapped document and MAC keys in
+//     DeliveryData). An answer with a DeliveryDataList holds no clear key.
 //   - The package does no HTTP and no AWS calls of its own.
 package speke
 

@@ -86,7 +86,7 @@ func CheckResponse(t testing.TB, request, response []byte, keysByKID map[string]
 	}
 }
 
-// Check returns every way a successful SPEKE v2 response breaks the
+// Check returns every way a successful SPEKE v1 or v2 response breaks the
 // carriage rules for its request:
 //
 //   - each requested DRMSystem (KID, system) comes back once, with exactly
