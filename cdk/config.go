@@ -74,7 +74,7 @@ func DefaultConfig() Config {
 // reads; it keeps the parsing testable without a CDK app.
 type ContextGetter func(key string) any
 
-// Context keys, documented in docs-issue5.md.
+// Context keys; README's deployment section lists them with their defaults.
 const (
 	ctxKeyStore              = "keyStore"
 	ctxBootstrapDir          = "bootstrapDir"

@@ -21,7 +21,7 @@ func main() {
 		log.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	h, err := app.New(context.Background(), cfg, os.Getenv, log)
+	h, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		log.Error("startup", "error", err.Error())
 		os.Exit(1)

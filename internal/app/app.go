@@ -19,8 +19,8 @@ import (
 )
 
 // New builds the handler for cfg.
-func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	src, err := keySource(ctx, cfg, getenv)
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
+	src, err := keySource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -38,18 +38,18 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 // (DescribeTable, GetSecretValue), well inside Lambda's 10 s init phase.
 const startupTimeout = 8 * time.Second
 
-func keySource(ctx context.Context, cfg config.Config, getenv func(string) string) (keys.Source, error) {
+func keySource(ctx context.Context, cfg config.Config) (keys.Source, error) {
 	switch cfg.KeySource {
 	case config.SourceLocal:
-		return keys.OpenLocal(cfg.DataDir)
+		src, err := keys.OpenLocal(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("KEY_SOURCE=local DATA_DIR=%s: %w", cfg.DataDir, err)
+		}
+		return src, nil
 	case config.SourceDynamoDB, config.SourceSecretsManager:
 		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 		defer cancel()
-		src, err := awskeys.NewFromEnv(ctx, getenv)
-		if err != nil {
-			return nil, fmt.Errorf("KEY_SOURCE=%s: %w", cfg.KeySource, err)
-		}
-		return src, nil
+		return awskeys.New(ctx, cfg)
 	}
 	return nil, fmt.Errorf("KEY_SOURCE=%s is not available in this build", cfg.KeySource)
 }

@@ -1,6 +1,9 @@
 // Package config reads the service configuration from the environment,
-// once, into one validated struct. Secrets never come from here: only the
-// names of where they live.
+// once, into one validated struct. It is the only reader of the
+// environment: every other package takes its settings from Config. Secrets
+// never come from here: only the names of where they live.
+//
+// Every error names the environment variable to fix.
 package config
 
 import (
@@ -10,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/speke-go/keyprovider/internal/drm"
 )
@@ -27,15 +31,50 @@ type Config struct {
 	// defaults to http://ADDR; under Lambda, empty means "derive from the
 	// API Gateway stage of each request".
 	PublicBaseURL string
-	// KeySource is local, dynamodb or secretsmanager (KEY_SOURCE, default
-	// local).
+	// KeySource is local, dynamodb or secretsmanager (KEY_SOURCE, any
+	// letter case, default local), always in lower case here.
 	KeySource string
+	// DynamoDB configures KEY_SOURCE=dynamodb.
+	DynamoDB DynamoDB
+	// SecretsManager configures KEY_SOURCE=secretsmanager.
+	SecretsManager SecretsManager
+	// AWS holds the AWS settings the service reads itself; the SDK reads
+	// its own (credentials, profile) as usual.
+	AWS AWS
 	// LogLevel is LOG_LEVEL (debug, info, warn, error; default info).
 	LogLevel slog.Level
 	// DRM holds the signaling settings: CLEARKEY_LICENSE_URL,
 	// WIDEVINE_PROVIDER, WIDEVINE_CONTENT_ID, PLAYREADY_LA_URL,
 	// PLAYREADY_LUI_URL, PLAYREADY_DS_ID, FAIRPLAY_SKD_TEMPLATE.
 	DRM drm.Config
+}
+
+// DynamoDB is the DynamoDB key store's configuration.
+type DynamoDB struct {
+	// TableName is TABLE_NAME, required with KEY_SOURCE=dynamodb.
+	TableName string
+}
+
+// SecretsManager is the Secrets Manager seed source's configuration.
+type SecretsManager struct {
+	// SecretID is SECRET_ID (the secret's name or ARN), required with
+	// KEY_SOURCE=secretsmanager.
+	SecretID string
+	// Refresh is SECRET_REFRESH_INTERVAL, a Go duration of at least
+	// MinSecretRefresh; zero (unset) means the source's default, 10m.
+	Refresh time.Duration
+}
+
+// AWS is what the service itself reads of the AWS environment.
+type AWS struct {
+	// Region is AWS_REGION; empty lets the SDK find one (shared config).
+	Region string
+	// EndpointURL is AWS_ENDPOINT_URL, pointing every client at an
+	// emulator; empty means the real endpoints.
+	EndpointURL string
+	// FunctionName and FunctionVersion are AWS_LAMBDA_FUNCTION_NAME and
+	// AWS_LAMBDA_FUNCTION_VERSION (set by Lambda), recorded with new keys.
+	FunctionName, FunctionVersion string
 }
 
 // Key sources.
@@ -45,14 +84,41 @@ const (
 	SourceSecretsManager = "secretsmanager"
 )
 
-// Load reads the configuration through getenv (os.Getenv in main).
+// MinSecretRefresh is the shortest SECRET_REFRESH_INTERVAL: faster would
+// only spend the Secrets Manager quota.
+const MinSecretRefresh = time.Second
+
+// drmEnv names the environment variable behind each drm.Config field, so
+// a drm.SettingError is reported by the name an operator sets.
+var drmEnv = map[string]string{
+	"ClearKeyLicenseURL":  "CLEARKEY_LICENSE_URL",
+	"WidevineProvider":    "WIDEVINE_PROVIDER",
+	"WidevineContentID":   "WIDEVINE_CONTENT_ID",
+	"PlayReadyLAURL":      "PLAYREADY_LA_URL",
+	"PlayReadyLUIURL":     "PLAYREADY_LUI_URL",
+	"PlayReadyDSID":       "PLAYREADY_DS_ID",
+	"FairPlaySKDTemplate": "FAIRPLAY_SKD_TEMPLATE",
+}
+
+// Load reads the configuration through getenv (os.Getenv in main). It
+// returns every problem it finds, joined.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Lambda:        getenv("AWS_LAMBDA_RUNTIME_API") != "",
 		Addr:          orDefault(getenv("ADDR"), "127.0.0.1:8080"),
 		DataDir:       getenv("DATA_DIR"),
 		PublicBaseURL: strings.TrimRight(getenv("PUBLIC_BASE_URL"), "/"),
-		KeySource:     orDefault(strings.ToLower(getenv("KEY_SOURCE")), SourceLocal),
+		KeySource:     orDefault(strings.ToLower(strings.TrimSpace(getenv("KEY_SOURCE"))), SourceLocal),
+		DynamoDB:      DynamoDB{TableName: getenv("TABLE_NAME")},
+		SecretsManager: SecretsManager{
+			SecretID: getenv("SECRET_ID"),
+		},
+		AWS: AWS{
+			Region:          getenv("AWS_REGION"),
+			EndpointURL:     getenv("AWS_ENDPOINT_URL"),
+			FunctionName:    getenv("AWS_LAMBDA_FUNCTION_NAME"),
+			FunctionVersion: getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+		},
 		DRM: drm.Config{
 			ClearKeyLicenseURL:  getenv("CLEARKEY_LICENSE_URL"),
 			WidevineProvider:    getenv("WIDEVINE_PROVIDER"),
@@ -73,9 +139,28 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			c.DataDir = "data"
 		}
-	case SourceDynamoDB, SourceSecretsManager:
+	case SourceDynamoDB:
+		if c.DynamoDB.TableName == "" {
+			errs = append(errs, errors.New("KEY_SOURCE=dynamodb requires TABLE_NAME"))
+		}
+	case SourceSecretsManager:
+		if c.SecretsManager.SecretID == "" {
+			errs = append(errs, errors.New("KEY_SOURCE=secretsmanager requires SECRET_ID (the secret's name or ARN)"))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("KEY_SOURCE must be local, dynamodb or secretsmanager, not %q", c.KeySource))
+	}
+	if v := getenv("SECRET_REFRESH_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinSecretRefresh {
+			errs = append(errs, fmt.Errorf("SECRET_REFRESH_INTERVAL=%q: want a duration of at least %s, such as 10m", v, MinSecretRefresh))
+		}
+		c.SecretsManager.Refresh = d
+	}
+	if c.AWS.EndpointURL != "" {
+		if err := checkURL("AWS_ENDPOINT_URL", c.AWS.EndpointURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.PublicBaseURL == "" && !c.Lambda {
 		c.PublicBaseURL = "http://" + c.Addr
@@ -98,7 +183,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.DRM.WidevineContentID = b
 	}
 	if err := c.DRM.Validate(); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, drmError(err))
 	}
 	if lv := getenv("LOG_LEVEL"); lv != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
@@ -106,6 +191,22 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// drmError restates a drm.SettingError with environment variable names.
+func drmError(err error) error {
+	var se *drm.SettingError
+	if !errors.As(err, &se) {
+		return err
+	}
+	names := make([]string, len(se.Fields))
+	for i, f := range se.Fields {
+		names[i] = drmEnv[f]
+		if names[i] == "" {
+			names[i] = "the DRM settings" // a field without a variable: a bug the tests catch
+		}
+	}
+	return fmt.Errorf("%s: %w", strings.Join(names, ", "), se.Err)
 }
 
 // checkURL accepts absolute http(s) URLs without characters that would

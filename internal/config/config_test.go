@@ -2,8 +2,12 @@ package config
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/speke-go/keyprovider/internal/drm"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -21,12 +25,12 @@ func TestLoad(t *testing.T) {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"settings", map[string]string{"ADDR": ":9000", "DATA_DIR": "/var/kp", "PUBLIC_BASE_URL": "https://keys.example.com/", "LOG_LEVEL": "debug", "KEY_SOURCE": "DynamoDB"}, "", func(t *testing.T, c Config) {
+		{"settings", map[string]string{"ADDR": ":9000", "DATA_DIR": "/var/kp", "PUBLIC_BASE_URL": "https://keys.example.com/", "LOG_LEVEL": "debug", "KEY_SOURCE": "DynamoDB", "TABLE_NAME": "t"}, "", func(t *testing.T, c Config) {
 			if c.PublicBaseURL != "https://keys.example.com" || c.LogLevel != slog.LevelDebug || c.KeySource != "dynamodb" {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"lambda derives the base URL", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "KEY_SOURCE": "dynamodb"}, "", func(t *testing.T, c Config) {
+		{"lambda derives the base URL", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "KEY_SOURCE": "dynamodb", "TABLE_NAME": "t"}, "", func(t *testing.T, c Config) {
 			if !c.Lambda || c.PublicBaseURL != "" {
 				t.Errorf("%+v", c)
 			}
@@ -42,8 +46,29 @@ func TestLoad(t *testing.T) {
 			}
 		}},
 		{"bad WIDEVINE_CONTENT_ID", map[string]string{"WIDEVINE_CONTENT_ID": "yes please"}, "WIDEVINE_CONTENT_ID", nil},
-		{"bad FairPlay template", map[string]string{"FAIRPLAY_SKD_TEMPLATE": "https://{kid}"}, "FairPlaySKDTemplate", nil},
-		{"bad PlayReady DS_ID", map[string]string{"PLAYREADY_DS_ID": "not a guid"}, "PlayReadyDSID", nil},
+		{"bad FairPlay template", map[string]string{"FAIRPLAY_SKD_TEMPLATE": "https://{kid}"}, "FAIRPLAY_SKD_TEMPLATE: ", nil},
+		{"bad PlayReady DS_ID", map[string]string{"PLAYREADY_DS_ID": "not a guid"}, "PLAYREADY_DS_ID: ", nil},
+		{"dynamodb", map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": "keys", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_LAMBDA_FUNCTION_NAME": "fn", "AWS_LAMBDA_FUNCTION_VERSION": "7"}, "", func(t *testing.T, c Config) {
+			want := AWS{Region: "eu-west-1", EndpointURL: "http://127.0.0.1:5000", FunctionName: "fn", FunctionVersion: "7"}
+			if c.KeySource != SourceDynamoDB || c.DynamoDB.TableName != "keys" || c.AWS != want {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"KEY_SOURCE in any case", map[string]string{"KEY_SOURCE": " SecretsManager ", "SECRET_ID": "arn:aws:secretsmanager:eu-west-1:1:secret:s", "SECRET_REFRESH_INTERVAL": "90s"}, "", func(t *testing.T, c Config) {
+			if c.KeySource != SourceSecretsManager || c.SecretsManager.SecretID == "" || c.SecretsManager.Refresh != 90*time.Second {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"refresh unset", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "s"}, "", func(t *testing.T, c Config) {
+			if c.SecretsManager.Refresh != 0 {
+				t.Errorf("%+v", c.SecretsManager)
+			}
+		}},
+		{"dynamodb without table", map[string]string{"KEY_SOURCE": "DynamoDB"}, "KEY_SOURCE=dynamodb requires TABLE_NAME", nil},
+		{"secretsmanager without secret", map[string]string{"KEY_SOURCE": "secretsmanager", "TABLE_NAME": "t"}, "KEY_SOURCE=secretsmanager requires SECRET_ID", nil},
+		{"bad refresh interval", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "s", "SECRET_REFRESH_INTERVAL": "10"}, `SECRET_REFRESH_INTERVAL="10"`, nil},
+		{"tiny refresh interval", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "s", "SECRET_REFRESH_INTERVAL": "1ms"}, "at least 1s", nil},
+		{"bad endpoint", map[string]string{"AWS_ENDPOINT_URL": "localhost:5000"}, "AWS_ENDPOINT_URL must be", nil},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL", nil},
 	}
 	for _, tc := range tests {
@@ -62,3 +87,40 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorsNameVariables: every invalid DRM setting is reported by its
+// environment variable, never by the Go field behind it.
+func TestErrorsNameVariables(t *testing.T) {
+	fields := reflect.TypeFor[drm.Config]()
+	for i := range fields.NumField() {
+		if drmEnv[fields.Field(i).Name] == "" {
+			t.Errorf("drm.Config.%s has no environment variable in drmEnv", fields.Field(i).Name)
+		}
+	}
+	for env, bad := range map[string]string{
+		"CLEARKEY_LICENSE_URL":  "https:///no-host",
+		"WIDEVINE_PROVIDER":     "a\x01b",
+		"PLAYREADY_LA_URL":      "/relative",
+		"PLAYREADY_LUI_URL":     "mailto:x@example.com",
+		"PLAYREADY_DS_ID":       "AAAA",
+		"FAIRPLAY_SKD_TEMPLATE": "skd://fixed",
+	} {
+		_, err := Load(env1(env, bad))
+		if err == nil || !strings.Contains(err.Error(), env) {
+			t.Errorf("%s=%q: err = %v, want it named", env, bad, err)
+			continue
+		}
+		for i := range fields.NumField() {
+			if f := fields.Field(i).Name; strings.Contains(err.Error(), f) {
+				t.Errorf("%s: error %q names the Go field %s", env, err, f)
+			}
+		}
+	}
+	// Settings that only together are too large are all named.
+	_, err := Load(env(map[string]string{"PLAYREADY_LA_URL": "https://x/" + strings.Repeat("a", 4000), "PLAYREADY_LUI_URL": "https://x/" + strings.Repeat("b", 4000)}))
+	if err == nil || !strings.Contains(err.Error(), "PLAYREADY_LA_URL, PLAYREADY_LUI_URL, PLAYREADY_DS_ID: ") {
+		t.Errorf("oversized PlayReady header: %v", err)
+	}
+}
+
+func env1(k, v string) func(string) string { return env(map[string]string{k: v}) }

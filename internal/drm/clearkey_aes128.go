@@ -32,20 +32,15 @@ func (c *ClearKeyAES128) ID() uuid.UUID {
 	return c.SystemID
 }
 
-// Name implements System.
-func (c *ClearKeyAES128) Name() string {
-	if c.ID() == HLSAES128V1SystemID {
-		return "HLS AES-128 (SPEKE v1 system ID)"
-	}
-	return "Clear Key AES-128 (HLS)"
-}
-
 // Supports implements System: MediaPackage maps TS AES-128 to cbc1.
 func (*ClearKeyAES128) Supports(s Scheme) bool { return s == CBC1 }
 
 // NeedsIV implements System: the encryptor takes the segment IV from
 // ContentKey@explicitIV.
 func (*ClearKeyAES128) NeedsIV() bool { return true }
+
+// Children implements System: whole-segment AES-128 exists only in HLS.
+func (*ClearKeyAES128) Children() Want { return Want{HLS: true} }
 
 // KeyURL returns the URL players fetch the raw key from. The content ID is
 // path-escaped, which also keeps quotes out of the quoted HLS attribute.
@@ -57,14 +52,6 @@ func KeyURL(baseURL, contentID string, kid uuid.UUID) string {
 // METHOD, URI, KEYFORMAT "identity", KEYFORMATVERSIONS "1"; no SCHEME and no
 // IV attribute (the packager writes the IV it encrypts with).
 func (*ClearKeyAES128) Signal(in Input) (Signaling, error) {
-	switch {
-	case in.Want.PSSH:
-		return Signaling{}, &UnsupportedChildError{Child: ChildPSSH}
-	case in.Want.ContentProtectionData:
-		return Signaling{}, &UnsupportedChildError{Child: ChildCPD}
-	case in.Want.SmoothStreaming:
-		return Signaling{}, &UnsupportedChildError{Child: ChildSmoothStreaming}
-	}
 	var out Signaling
 	if in.Want.HLS {
 		out.setHLS(HLSKey{Method: "AES-128", URI: KeyURL(in.BaseURL, in.ContentID, in.KID), KeyFormat: "identity", KeyFormatVersions: "1"})

@@ -1,7 +1,6 @@
 package drm
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/speke-go/keyprovider/internal/uuid"
@@ -22,44 +21,35 @@ type CommonPSSH struct {
 // ID implements System.
 func (*CommonPSSH) ID() uuid.UUID { return CommonSystemID }
 
-// Name implements System.
-func (*CommonPSSH) Name() string { return "W3C Clear Key (common PSSH)" }
-
 // Supports implements System: browsers' Clear Key CDMs play cenc and cbcs.
 func (*CommonPSSH) Supports(s Scheme) bool { return s == CENC || s == CBCS }
 
 // NeedsIV implements System: the IV travels in the media segments.
 func (*CommonPSSH) NeedsIV() bool { return false }
 
+// Children implements System: Clear Key in browsers is DASH (EME) only.
+func (*CommonPSSH) Children() Want { return Want{PSSH: true, ContentProtectionData: true} }
+
 // Signal implements System.
 func (c *CommonPSSH) Signal(in Input) (Signaling, error) {
-	if in.Want.HLS {
-		return Signaling{}, &UnsupportedChildError{Child: ChildHLS}
-	}
-	if in.Want.SmoothStreaming {
-		return Signaling{}, &UnsupportedChildError{Child: ChildSmoothStreaming}
-	}
 	var out Signaling
 	box := PSSHBox{Version: 1, SystemID: CommonSystemID, KIDs: []uuid.UUID{in.KID}}.Marshal()
 	if in.Want.PSSH {
 		out.PSSH = box
 	}
 	if in.Want.ContentProtectionData {
-		// Unprefixed cenc namespace (some packagers reject prefixed pssh);
-		// the license URL in dashif:Laurl, the form Shaka Player reads
-		// without configuration and dash.js finds by its "dashif" prefix.
-		var b strings.Builder
-		b.WriteString(`<pssh xmlns="urn:mpeg:cenc:2013">`)
-		b.WriteString(base64.StdEncoding.EncodeToString(box))
-		b.WriteString(`</pssh>`)
+		// The license URL in dashif:Laurl: Shaka Player reads it without
+		// configuration, and dash.js finds it by its "dashif" prefix.
 		lic := c.LicenseURL
 		if lic == "" {
 			lic = in.BaseURL + "/clearkey/license"
 		}
-		b.WriteString(`<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">`)
-		b.WriteString(EscapeXMLText(lic))
-		b.WriteString(`</dashif:Laurl>`)
-		out.ContentProtectionData = []byte(b.String())
+		const open, end = `<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">`, `</dashif:Laurl>`
+		lic = EscapeXMLText(lic)
+		cpd := cencPSSHElement(box, len(open)+len(lic)+len(end))
+		cpd = append(cpd, open...)
+		cpd = append(cpd, lic...)
+		out.ContentProtectionData = append(cpd, end...)
 	}
 	return out, nil
 }

@@ -9,9 +9,6 @@
 package drm
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
@@ -82,8 +79,6 @@ type Signaling struct {
 type System interface {
 	// ID is the DASH-IF system ID.
 	ID() uuid.UUID
-	// Name is a human-readable name for logs.
-	Name() string
 	// Supports reports whether content encrypted with scheme can be
 	// signaled for this system.
 	Supports(Scheme) bool
@@ -91,33 +86,40 @@ type System interface {
 	// provider for this system; the response then carries
 	// ContentKey@explicitIV when the request had none.
 	NeedsIV() bool
-	// Signal builds the wanted children. It returns an error wrapping
-	// ErrUnsupportedChild when a wanted child has no form for this system.
+	// Children lists every DRMSystem child the system can answer. It is
+	// static, so a request asking for another child is refused before any
+	// key is fetched; for a scheme the system Supports, Signal fills every
+	// wanted child listed here.
+	Children() Want
+	// Signal builds the wanted children. An error means a broken
+	// configuration or a bug, never a bad request: every rule a request can
+	// break is checked before (Supports, Children).
 	Signal(Input) (Signaling, error)
 }
 
-// ErrUnsupportedChild means a request asked a DRM system for a child
-// element that the system has no form for (an HLS tag for DASH-only Clear
-// Key, say).
-var ErrUnsupportedChild = errors.New("drm: child element not supported by this DRM system")
-
-// UnsupportedChildError names the child a system cannot fill.
-type UnsupportedChildError struct{ Child string }
-
-func (e *UnsupportedChildError) Error() string {
-	return fmt.Sprintf("drm: %s not supported by this DRM system", e.Child)
-}
-
-// Unwrap returns ErrUnsupportedChild.
-func (e *UnsupportedChildError) Unwrap() error { return ErrUnsupportedChild }
-
-// Child element names used in UnsupportedChildError.
+// Child element names, as Want.Unsupported reports them.
 const (
 	ChildPSSH            = "PSSH"
 	ChildCPD             = "ContentProtectionData"
 	ChildHLS             = "HLSSignalingData"
 	ChildSmoothStreaming = "SmoothStreamingProtectionHeaderData"
 )
+
+// Unsupported returns the name of the first child w asks for that can
+// lacks, or "" when can covers w.
+func (w Want) Unsupported(can Want) string {
+	switch {
+	case w.PSSH && !can.PSSH:
+		return ChildPSSH
+	case w.ContentProtectionData && !can.ContentProtectionData:
+		return ChildCPD
+	case w.HLS && !can.HLS:
+		return ChildHLS
+	case w.SmoothStreaming && !can.SmoothStreaming:
+		return ChildSmoothStreaming
+	}
+	return ""
+}
 
 // Registry maps system IDs to systems.
 type Registry struct{ m map[uuid.UUID]System }

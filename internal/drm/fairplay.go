@@ -29,16 +29,16 @@ const DefaultFairPlaySKDTemplate = "skd://{kid}"
 //
 // Children with no FairPlay form are handled as follows, on purpose:
 //
-//   - PSSH: Signal returns no error and no box, so the core echoes the
-//     requested <cpix:PSSH/> empty. MediaPackage puts an empty PSSH element
-//     in every FairPlay DRMSystem and SPEKE v2 requires every requested
-//     element back, while a FairPlay pssh box does not exist: keeping the
-//     element empty satisfies both, and never invents a box (speke.md
-//     §4.5, §13 #3).
+//   - PSSH: Children lists it, and Signal returns no box, so the core
+//     echoes the requested <cpix:PSSH/> empty. MediaPackage puts an empty
+//     PSSH element in every FairPlay DRMSystem and SPEKE v2 requires every
+//     requested element back, while a FairPlay pssh box does not exist:
+//     keeping the element empty satisfies both, and never invents a box.
 //   - ContentProtectionData and SmoothStreamingProtectionHeaderData:
-//     Signal returns an UnsupportedChildError. No AWS encryptor asks for
-//     them for FairPlay, the AWS test suite asserts that the FairPlay CPD is
-//     absent, and an empty CPD would be an invalid (empty) XML fragment.
+//     Children leaves them out, so such a request is refused. No AWS
+//     encryptor asks for them for FairPlay, the AWS test suite asserts that
+//     the FairPlay CPD is absent, and an empty CPD would be an invalid
+//     (empty) XML fragment.
 type FairPlay struct {
 	tmpl []skdPart
 }
@@ -60,10 +60,6 @@ const (
 
 // ErrSKDTemplate is wrapped by every error NewFairPlay returns.
 var ErrSKDTemplate = errors.New("drm: invalid FairPlay skd template")
-
-// ErrIVIsKey means the IV equals the content key; the key would then be
-// published in the playlist and in ContentKey@explicitIV.
-var ErrIVIsKey = errors.New("drm: IV equals the content key")
 
 // NewFairPlay returns FairPlay signaling with the given skd URI template;
 // empty means DefaultFairPlaySKDTemplate. The template must start with
@@ -124,9 +120,6 @@ func NewFairPlay(template string) (*FairPlay, error) {
 // ID implements System.
 func (*FairPlay) ID() uuid.UUID { return FairPlaySystemID }
 
-// Name implements System.
-func (*FairPlay) Name() string { return "FairPlay Streaming" }
-
 // Supports implements System: Apple devices decrypt cbcs only.
 func (*FairPlay) Supports(s Scheme) bool { return s == CBCS }
 
@@ -134,26 +127,15 @@ func (*FairPlay) Supports(s Scheme) bool { return s == CBCS }
 // encryptor must use the one this provider returns.
 func (*FairPlay) NeedsIV() bool { return true }
 
+// Children implements System; see the FairPlay type for the PSSH rule.
+func (*FairPlay) Children() Want { return Want{PSSH: true, HLS: true} }
+
 // Signal implements System; see the FairPlay type for the PSSH rule.
 // There is no IV attribute in the tag: FairPlay carries the IV with the key.
 func (f *FairPlay) Signal(in Input) (Signaling, error) {
-	switch {
-	case in.Want.ContentProtectionData:
-		return Signaling{}, &UnsupportedChildError{Child: ChildCPD}
-	case in.Want.SmoothStreaming:
-		return Signaling{}, &UnsupportedChildError{Child: ChildSmoothStreaming}
-	}
-	// Checked whatever is wanted: with FairPlay in the request the IV goes
-	// into ContentKey@explicitIV.
-	if k := in.Key.Reveal(); k == in.IV {
-		return Signaling{}, ErrIVIsKey
-	}
 	var out Signaling
 	if !in.Want.HLS {
 		return out, nil
-	}
-	if in.Scheme != CBCS && in.Scheme != Unspecified {
-		return Signaling{}, &UnsupportedChildError{Child: ChildHLS}
 	}
 	out.setHLS(HLSKey{Method: "SAMPLE-AES", URI: f.SKDURI(in), KeyFormat: "com.apple.streamingkeydelivery", KeyFormatVersions: "1"})
 	return out, nil

@@ -35,9 +35,6 @@ type PlayReady struct {
 // ID implements System.
 func (*PlayReady) ID() uuid.UUID { return PlayReadySystemID }
 
-// Name implements System.
-func (*PlayReady) Name() string { return "PlayReady" }
-
 // Supports implements System: cenc (AESCTR, every PlayReady version) and
 // cbcs (AESCBC, PlayReady 4.0+ with a 4.3 header). Microsoft documents no
 // client support for cens or cbc1.
@@ -45,6 +42,11 @@ func (*PlayReady) Supports(s Scheme) bool { return s == CENC || s == CBCS }
 
 // NeedsIV implements System: the IV travels in the media segments.
 func (*PlayReady) NeedsIV() bool { return false }
+
+// Children implements System: PlayReady has a form for every child.
+func (*PlayReady) Children() Want {
+	return Want{PSSH: true, ContentProtectionData: true, HLS: true, SmoothStreaming: true}
+}
 
 // Signal implements System. For Smooth Streaming it returns the same PRO
 // as everywhere else: Smooth content is always cenc, which gives the 4.0
@@ -69,9 +71,10 @@ func (p *PlayReady) Signal(in Input) (Signaling, error) {
 		out.PSSH = box
 	}
 	if w.ContentProtectionData {
-		// Two sibling elements with unprefixed namespaces: the box for EME
-		// players, the bare PRO (mspr:pro) for players that read only it.
-		const proOpen, proEnd = `<pro xmlns="urn:microsoft:playready">`, `</pro>`
+		// Two sibling elements, each declaring its prefix as the
+		// MediaPackage guide writes them: the box for EME players, the bare
+		// PRO for players that read only mspr:pro.
+		const proOpen, proEnd = `<mspr:pro xmlns:mspr="urn:microsoft:playready">`, `</mspr:pro>`
 		cpd := cencPSSHElement(box, len(proOpen)+len(proB64)+len(proEnd))
 		cpd = append(cpd, proOpen...)
 		cpd = append(cpd, proB64...)
@@ -139,16 +142,14 @@ type PlayReadyKID struct {
 }
 
 // PlayReadyHeader is a WRMHEADER with the elements a key provider fills.
+// Its version is the lowest that can express it, for the widest client
+// reach: 4.0 for one AESCTR KID, 4.2 for several, 4.3 for AESCBC.
 type PlayReadyHeader struct {
-	// Version is one of PlayReadyV40, V42, V43, or empty for the lowest
-	// version that can express the header, for the widest client reach:
-	// 4.0 for one AESCTR KID, 4.2 for several, 4.3 for AESCBC.
-	Version string
-	AlgID   PlayReadyAlgID
-	KIDs    []PlayReadyKID
-	LAURL   string
-	LUIURL  string
-	DSID    string
+	AlgID  PlayReadyAlgID
+	KIDs   []PlayReadyKID
+	LAURL  string
+	LUIURL string
+	DSID   string
 }
 
 // Size limits from the PlayReady Header specification: a PRO should not
@@ -164,32 +165,17 @@ var ErrPlayReadyHeader = errors.New("drm: invalid PlayReady header")
 const wrmNamespace = "http://schemas.microsoft.com/DRM/2007/03/PlayReadyHeader"
 
 func (h PlayReadyHeader) resolvedVersion() (string, error) {
-	if len(h.KIDs) == 0 {
-		return "", fmt.Errorf("%w: no KID", ErrPlayReadyHeader)
-	}
-	if h.AlgID != AESCTR && h.AlgID != AESCBC {
-		return "", fmt.Errorf("%w: ALGID %q", ErrPlayReadyHeader, h.AlgID)
-	}
-	v := h.Version
-	if v == "" {
-		switch {
-		case h.AlgID == AESCBC:
-			v = PlayReadyV43
-		case len(h.KIDs) == 1:
-			v = PlayReadyV40
-		default:
-			v = PlayReadyV42
-		}
-	}
 	switch {
-	case v != PlayReadyV40 && v != PlayReadyV42 && v != PlayReadyV43:
-		return "", fmt.Errorf("%w: version %q", ErrPlayReadyHeader, v)
-	case h.AlgID == AESCBC && v != PlayReadyV43:
-		return "", fmt.Errorf("%w: AESCBC needs version %s", ErrPlayReadyHeader, PlayReadyV43)
-	case v == PlayReadyV40 && len(h.KIDs) > 1:
-		return "", fmt.Errorf("%w: version %s holds one KID", ErrPlayReadyHeader, PlayReadyV40)
+	case len(h.KIDs) == 0:
+		return "", fmt.Errorf("%w: no KID", ErrPlayReadyHeader)
+	case h.AlgID == AESCBC:
+		return PlayReadyV43, nil
+	case h.AlgID != AESCTR:
+		return "", fmt.Errorf("%w: ALGID %q", ErrPlayReadyHeader, h.AlgID)
+	case len(h.KIDs) == 1:
+		return PlayReadyV40, nil
 	}
-	return v, nil
+	return PlayReadyV42, nil
 }
 
 // XML returns the canonical one-line WRMHEADER: no declaration, no

@@ -3,6 +3,7 @@ package drm
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
@@ -33,9 +34,6 @@ type Widevine struct {
 // ID implements System.
 func (*Widevine) ID() uuid.UUID { return WidevineSystemID }
 
-// Name implements System.
-func (*Widevine) Name() string { return "Widevine" }
-
 // Supports implements System. cens and cbc1 exist in protection_scheme,
 // but browsers' EME exposes only cenc and cbcs, HLS has no METHOD for them,
 // and no AWS encryptor pairs them with Widevine: refusing them up front
@@ -45,11 +43,11 @@ func (*Widevine) Supports(s Scheme) bool { return s == CENC || s == CBCS }
 // NeedsIV implements System: the IV travels in the media segments.
 func (*Widevine) NeedsIV() bool { return false }
 
+// Children implements System: Smooth Streaming is PlayReady's alone.
+func (*Widevine) Children() Want { return Want{PSSH: true, ContentProtectionData: true, HLS: true} }
+
 // Signal implements System.
 func (w *Widevine) Signal(in Input) (Signaling, error) {
-	if in.Want.SmoothStreaming {
-		return Signaling{}, &UnsupportedChildError{Child: ChildSmoothStreaming}
-	}
 	var out Signaling
 	if !in.Want.PSSH && !in.Want.ContentProtectionData && !in.Want.HLS {
 		return out, nil
@@ -167,8 +165,10 @@ func appendProtoVarint(b []byte, v uint64) []byte {
 
 // hlsSampleMethod maps a CENC scheme to the HLS METHOD for sample
 // encryption: SAMPLE-AES is AES-CBC (cbcs), SAMPLE-AES-CTR is AES-CTR
-// (cenc). The other schemes have no HLS form. Without a scheme (SPEKE v1)
-// it is SAMPLE-AES, the only sample method SPEKE v1 encryptors use.
+// (cenc). The other schemes have no HLS form; the systems that call this
+// Support neither, so the error is a bug, not a bad request. Without a
+// scheme (SPEKE v1) it is SAMPLE-AES, the only sample method SPEKE v1
+// encryptors use.
 func hlsSampleMethod(s Scheme) (string, error) {
 	switch s {
 	case CBCS, Unspecified:
@@ -176,15 +176,18 @@ func hlsSampleMethod(s Scheme) (string, error) {
 	case CENC:
 		return "SAMPLE-AES-CTR", nil
 	}
-	return "", &UnsupportedChildError{Child: ChildHLS}
+	return "", fmt.Errorf("drm: no HLS METHOD for scheme %q", s)
 }
 
 // cencPSSHElement is the ContentProtectionData fragment carrying a pssh
-// box: one root element in the unprefixed cenc namespace, because some
-// packagers reject prefixed elements and the AWS test suite parses the
-// fragment as a single XML document.
+// box, in the MediaPackage guide's form: the cenc prefix declared on the
+// element itself. Players match that name: Shaka Player ignores a pssh in
+// the default namespace (no license request, playback stalls) and
+// ExoPlayer looks for "cenc:pssh". One root element, so a fragment with
+// only the pssh (Widevine) still parses as a document. extra is room for
+// what the caller appends.
 func cencPSSHElement(box []byte, extra int) []byte {
-	const open, end = `<pssh xmlns="urn:mpeg:cenc:2013">`, `</pssh>`
+	const open, end = `<cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013">`, `</cenc:pssh>`
 	b := make([]byte, 0, len(open)+base64.StdEncoding.EncodedLen(len(box))+len(end)+extra)
 	b = append(b, open...)
 	b = base64.StdEncoding.AppendEncode(b, box)

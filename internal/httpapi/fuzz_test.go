@@ -1,22 +1,32 @@
 package httpapi_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/cke/cketest"
 	"github.com/speke-go/keyprovider/internal/cpix"
+	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/httpapi"
+	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/speke"
+	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
-// FuzzHandler: whatever the body, the handler answers 200, 400, 413 or 422,
-// never 5xx and never a panic; and a 200 is a CPIX document in which every
-// ContentKey has a key and every requested signaling child is filled (or is
-// a FairPlay PSSH, which has no form).
 var cipherValueRE = regexp.MustCompile(`<[^/<>]*CipherValue>`)
 
+// FuzzHandler: whatever the body, the handler answers 200, 400, 413 or 422,
+// never 5xx and never a panic, with a short error body and X-Speke-Version
+// only in the Major.Minor form; a refusal never reached the key source
+// (keys are derived here, so no explicitIV can equal one); and a 200 is a
+// CPIX document in which every ContentKey has a key (encrypted when the
+// request has a DeliveryDataList) and every requested signaling child is
+// filled (or is a FairPlay PSSH, which has no form).
 func FuzzHandler(f *testing.F) {
 	f.Add("2.0", base)
 	f.Add("2.1", strings.Replace(base, `version="2.3"`, `version="2.4"`, 1))
@@ -29,9 +39,27 @@ func FuzzHandler(f *testing.F) {
 	if b, err := os.ReadFile("../../testdata/speke/v1.0/aws-vod.request.xml"); err == nil {
 		f.Add("", withDelivery(f, string(b), cketest.Base64(f, cketest.RSA2048)))
 	}
-	h := newHandler(f)
+	local, err := keys.NewLocalFromSeed(testSeed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var calls atomic.Int64
+	src := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
+		calls.Add(1)
+		return local.Keys(ctx, cid, kids)
+	})
+	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: testBaseURL})
 	f.Fuzz(func(t *testing.T, version, body string) {
+		before := calls.Load()
 		res := post(t, h, version, body)
+		if res.Code != 200 && calls.Load() != before {
+			t.Fatalf("%d %q after the key source was called", res.Code, res.Body.String())
+		}
+		if got, ok := res.Header()["X-Speke-Version"]; ok {
+			if want, echo := speke.EchoVersion(version); !echo || len(got) != 1 || got[0] != want {
+				t.Fatalf("X-Speke-Version %q for request value %q", got, version)
+			}
+		}
 		switch res.Code {
 		case 400, 413, 422:
 			if res.Body.Len() == 0 || res.Body.Len() > 200 {

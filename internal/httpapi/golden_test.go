@@ -308,7 +308,8 @@ func TestCheckerCatchesOpenSystemBreakage(t *testing.T) {
 		elem          string // which element's base64 text to rewrite
 		want          string
 	}{
-		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "prefixed element"},
+		{"Laurl without the dashif prefix", "v2.0/clearkey-vod", `dashif:Laurl xmlns:dashif="https://dashif.org/CPS"`, `x:Laurl xmlns:x="https://dashif.org/CPS"`, "ContentProtectionData", "want a cenc:, mspr: or dashif: prefix"},
+		{"pssh in the default namespace", "v2.0/clearkey-vod", `cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013"`, `pssh xmlns="urn:mpeg:cenc:2013"`, "ContentProtectionData", "want a cenc:, mspr: or dashif: prefix"},
 		{"pssh of another KID in the CPD", "v2.0/clearkey-vod", "Y644JCDG7/AAAAAA==", "Y644JCDG7+AAAAAA==", "ContentProtectionData", "pssh"},
 		{"AES-128 with a SAMPLE-AES method", "v2.0/aes128-live", "METHOD=AES-128", "METHOD=SAMPLE-AES", "HLSSignalingData", "METHOD"},
 		{"AES-128 key URL of another KID", "v2.0/aes128-live", "100000000001\"", "100000000002\"", "HLSSignalingData", "URI"},
@@ -355,4 +356,31 @@ func rewriteBase64(t *testing.T, doc, elem, old, new string) (string, int) {
 		return p[1] + base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), old, new, 1))) + p[3]
 	})
 	return out, n
+}
+
+// TestLogLinesBounded: request-derived text (a version header, a content
+// type, an XML decoder message quoting element names, a quoted element
+// name and namespace) never makes a log line longer than a few KiB.
+func TestLogLinesBounded(t *testing.T) {
+	var logs bytes.Buffer
+	h := newLoggingHandler(t, &logs)
+	long := strings.Repeat("n", 200<<10)
+	post(t, h, strings.Repeat("9", 100<<10), base)
+	post(t, h, "2.0", "<"+long+"></x>")
+	post(t, h, "2.0", edit(t, `<cpix:PSSH/></cpix:DRMSystem>`, `<cpix:PSSH/><e:`+long[:100<<10]+` xmlns:e="urn:`+long[:100<<10]+`"/></cpix:DRMSystem>`))
+	r := httptest.NewRequest(http.MethodPost, "/copyProtection", strings.NewReader(base))
+	r.Header.Set("Content-Type", "application/"+long)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want 4 log lines, got %d", len(lines))
+	}
+	for i, l := range lines {
+		if len(l) > 4<<10 {
+			t.Errorf("line %d is %d bytes: %.300s...", i, len(l), l)
+		}
+		if !strings.Contains(l, `"status":`) {
+			t.Errorf("line %d lost its fields: %.300s", i, l)
+		}
+	}
 }

@@ -4,7 +4,9 @@
 // through package apigw, the Lambda function.
 //
 // Logs carry identifiers only (request id, content ID, counts, version,
-// status, latency); never a request or response body, never a key.
+// status, latency); never a request or response body, never a key. Every
+// string in a log record is cut to MaxLogValueBytes and every error body to
+// MaxErrorBodyBytes, whatever the request contained.
 package httpapi
 
 import (
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
@@ -57,12 +60,26 @@ type handler struct {
 	now func() time.Time
 }
 
+// Output bounds.
+const (
+	// MaxErrorBodyBytes bounds an error body: the longest message of ours
+	// is about 110 bytes, so only a message quoting request text could
+	// reach it, and it is cut instead.
+	MaxErrorBodyBytes = 256
+	// MaxLogValueBytes bounds each string value of a log record (error
+	// strings included), keeping a record to a few KiB: request-derived
+	// text (a version header, an XML decoder's message quoting element
+	// names) could otherwise be as long as the body.
+	MaxLogValueBytes = 512
+)
+
 // New returns the key provider's handler.
 func New(svc *speke.Service, opt Options) http.Handler {
 	h := &handler{svc: svc, opt: opt, log: opt.Logger, now: time.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.log = slog.New(boundedHandler{h.log.Handler()})
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
 	h.mux.HandleFunc("GET "+PathHealth, h.health)
@@ -138,9 +155,10 @@ func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r)
 	w.Header().Set("X-Request-Id", id)
 	verValue, hasVer := headerValue(r.Header, "X-Speke-Version")
-	if hasVer {
-		// Echoed unchanged on every answer, errors included (SPEKE v2).
-		w.Header().Set("X-Speke-Version", verValue)
+	if v, ok := speke.EchoVersion(verValue); hasVer && ok {
+		// Echoed on every answer, errors included (SPEKE v2), when it
+		// looks like a version number at all.
+		w.Header().Set("X-Speke-Version", v)
 	}
 	w.Header().Set(speke.UserAgentHeader(verValue, hasVer), UserAgent)
 
@@ -172,6 +190,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, ver string, hasV
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isXML(ct) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/xml")
 		return http.StatusUnsupportedMediaType, speke.Summary{}, errors.New("content type " + ct)
+	}
+	if r.ContentLength > cpix.MaxBodyBytes {
+		// Refused before reading: waiting for a body we would refuse
+		// anyway holds the connection until the read timeout.
+		status, msg := Classify(cpix.ErrTooLarge)
+		writeError(w, status, msg)
+		return status, speke.Summary{}, cpix.ErrTooLarge
 	}
 	body, err := readBody(w, r)
 	if err != nil {
@@ -285,8 +310,68 @@ func Classify(err error) (int, string) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
+	msg = truncate(msg, MaxErrorBodyBytes)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, ending a cut
+// string with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// boundedHandler cuts every string attribute (and error, which slog
+// renders as its string) to MaxLogValueBytes before the record reaches the
+// real handler.
+type boundedHandler struct{ slog.Handler }
+
+func (b boundedHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, truncate(r.Message, MaxLogValueBytes), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(boundAttr(a))
+		return true
+	})
+	return b.Handler.Handle(ctx, out)
+}
+
+func (b boundedHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	bs := make([]slog.Attr, len(as))
+	for i, a := range as {
+		bs[i] = boundAttr(a)
+	}
+	return boundedHandler{b.Handler.WithAttrs(bs)}
+}
+
+func (b boundedHandler) WithGroup(name string) slog.Handler {
+	return boundedHandler{b.Handler.WithGroup(name)}
+}
+
+func boundAttr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(truncate(v.String(), MaxLogValueBytes))
+	case slog.KindGroup:
+		g := v.Group()
+		bs := make([]slog.Attr, len(g))
+		for i, x := range g {
+			bs[i] = boundAttr(x)
+		}
+		a.Value = slog.GroupValue(bs...)
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			a.Value = slog.StringValue(truncate(err.Error(), MaxLogValueBytes))
+		}
+	}
+	return a
 }

@@ -173,6 +173,18 @@ func TestV1SameKeysAsV2(t *testing.T) {
 	}
 }
 
+// editDoc applies old→new replacements to s; each old must occur.
+func editDoc(t *testing.T, s string, pairs ...string) string {
+	t.Helper()
+	for i := 0; i < len(pairs); i += 2 {
+		if !strings.Contains(s, pairs[i]) {
+			t.Fatalf("edit: %q not in the document", pairs[i])
+		}
+		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+	}
+	return s
+}
+
 const v1KID = "98ee5596-cd3e-a20d-163a-e382420c6eff"
 
 const v1Base = `<?xml version="1.0" encoding="UTF-8"?>

@@ -161,7 +161,7 @@ func checkContract(doc *cpix.Document, kidIndex map[uuid.UUID]int, periods map[s
 			groups[gk] = g
 		}
 		if g.types[tt] {
-			return rejectDetail(MsgMalformedContract, "intendedTrackType "+tt+" used twice")
+			return rejectDetail(MsgMalformedContract, "intendedTrackType "+quote(tt)+" used twice")
 		}
 		isAll := tt == "ALL"
 		if isAll && (audio != 1 || video != 1 || audioAttrs+videoAttrs != 0 || len(r.Filters) != 2+len(periodIDs)) {

@@ -29,7 +29,9 @@ func reject(msg string) error { return &RequestError{Message: msg} }
 func rejectDetail(msg, detail string) error { return &RequestError{Message: msg, Detail: detail} }
 
 // Exact SPEKE v2 messages (SPEKE v2 "Customizations and constraints";
-// MediaPackage's SPEKE v2 implementation guide).
+// MediaPackage's SPEKE v2 implementation guide). The spec's "Requested CPIX
+// encryption contract not supported" is never needed: this provider sets no
+// DRM security-level constraints a contract could contradict.
 const (
 	MsgUnsupportedSPEKEVersion = "Unsupported SPEKE version"
 	MsgMissingContentID        = "Missing CPIX@contentId"
@@ -39,7 +41,6 @@ const (
 	MsgNonCompliantSchemes     = "Non compliant ContentKey@commonEncryptionScheme combination"
 	MsgSchemeNotCompatibleWith = "ContentKey@commonEncryptionScheme non compatible with DRMSystem " // + systemId
 	MsgMalformedContract       = "Malformed encryption contract"
-	MsgContractNotSupported    = "Requested CPIX encryption contract not supported"
 	MsgMissingContract         = "Missing CPIX encryption contract"
 )
 

@@ -2,7 +2,6 @@ package speke
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 
 	"github.com/speke-go/keyprovider/internal/cpix"
@@ -44,15 +43,8 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 			BaseURL:   baseURL,
 		})
 		if err != nil {
-			var uc *drm.UnsupportedChildError
-			if errors.As(err, &uc) {
-				return reject(uc.Child + " is not supported for DRMSystem " + sp.idText)
-			}
-			if errors.Is(err, drm.ErrIVIsKey) {
-				// Only a request's own explicitIV can equal the key (a
-				// derived IV never does): a client error, not a 500.
-				return reject("Invalid ContentKey@explicitIV for KID " + k.kidText)
-			}
+			// Every rule a request can break was checked before the keys
+			// were fetched: this is a bug or a broken configuration.
 			return fmt.Errorf("speke: signaling for DRMSystem %s: %w", sp.idText, err)
 		}
 		// A wanted child that comes back empty is echoed empty: the system

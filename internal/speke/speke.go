@@ -11,6 +11,12 @@
 //   - A request is answered only after every rule has passed and every key
 //     has come back from the key source: the response is complete or there
 //     is none.
+//   - Every rule is decided before the key source is called, so a refused
+//     request creates no key. The one exception needs the key to be known:
+//     an explicitIV equal to its content key, which can only match a key
+//     that existed before the request.
+//   - Request text quoted in an error (message or detail) is cut to a few
+//     dozen bytes.
 //   - Every rejected request yields an error wrapping ErrRequest (SPEKE rule),
 //     cpix.ErrMalformed or cpix.ErrTooLarge (XML), never a panic; a key store
 //     failure yields an error wrapping keys.ErrUnavailable.
@@ -57,15 +63,12 @@ type Request struct {
 
 // Response is a filled CPIX document.
 type Response struct {
-	Body []byte
-	// Version is the X-Speke-Version to send back (the request's value).
-	Version string
+	Body    []byte
 	Summary Summary
 }
 
 // Summary describes a request for logs; it never holds key material.
 type Summary struct {
-	Version    string
 	ContentID  string
 	Keys       int
 	DRMSystems int
@@ -78,7 +81,7 @@ type Summary struct {
 	CertificateOutsideValidity bool
 }
 
-// Version is one SPEKE protocol version.
+// version is one SPEKE protocol version.
 type version struct {
 	header string // X-Speke-Version value
 	cpix   string // the CPIX@version it pairs with
@@ -121,6 +124,31 @@ func UserAgentHeader(value string, present bool) string {
 	return UserAgentHeaderV2
 }
 
+// EchoVersion returns the X-Speke-Version value to send back for a
+// request's header value, and false when none should be sent. SPEKE wants
+// the request's value back unchanged; it comes back (without surrounding
+// spaces) when it has the MajorVersion.MinorVersion form, supported or not,
+// and never otherwise, so no request text of any other shape or length is
+// reflected.
+func EchoVersion(header string) (string, bool) {
+	v := strings.TrimSpace(header)
+	major, minor, ok := strings.Cut(v, ".")
+	return v, ok && isVersionNumber(major) && isVersionNumber(minor)
+}
+
+// isVersionNumber accepts 1 to 3 ASCII digits.
+func isVersionNumber(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Handle validates and answers one request.
 func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 	v, ok := dispatch(req.Version, req.HasVersion)
@@ -135,7 +163,7 @@ func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := Summary{Version: v.header, ContentID: p.contentID, Keys: len(p.kids), DRMSystems: len(p.systems)}
+	sum := Summary{ContentID: p.contentID, Keys: len(p.kids), DRMSystems: len(p.systems)}
 	if p.enc != nil {
 		sum.EncryptedKeys = true
 		now := s.now()
@@ -150,8 +178,11 @@ func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 	if len(got) != len(p.kids) {
 		return nil, fmt.Errorf("speke: key source returned %d keys for %d KIDs: %w", len(got), len(p.kids), keys.ErrUnavailable)
 	}
+	if err := p.checkIVs(got); err != nil {
+		return nil, err
+	}
 	if err := s.fill(doc, p, got, req.BaseURL); err != nil {
 		return nil, err
 	}
-	return &Response{Body: doc.AppendTo(make([]byte, 0, p.sizeHint(len(req.Body)))), Version: v.header, Summary: sum}, nil
+	return &Response{Body: doc.AppendTo(make([]byte, 0, p.sizeHint(len(req.Body)))), Summary: sum}, nil
 }

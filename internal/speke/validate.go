@@ -115,7 +115,7 @@ func (p *plan) identity(doc *cpix.Document, v version) error {
 	idAttr, missing := "contentId", MsgMissingContentID
 	if v.v1 {
 		if ver, ok := doc.Attr("version"); ok && ver != "" {
-			return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+ver+" in a SPEKE v1.0 request (no X-Speke-Version)")
+			return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" in a SPEKE v1.0 request (no X-Speke-Version)")
 		}
 		idAttr, missing = "id", MsgMissingID
 	}
@@ -123,7 +123,7 @@ func (p *plan) identity(doc *cpix.Document, v version) error {
 	if !ok || cid == "" {
 		return reject(missing)
 	}
-	if err := checkContentID(cid); err != nil {
+	if err := checkContentID(cid, idAttr); err != nil {
 		return err
 	}
 	p.contentID = cid
@@ -135,20 +135,20 @@ func (p *plan) identity(doc *cpix.Document, v version) error {
 		return reject(MsgMissingVersion)
 	}
 	if ver != v.cpix {
-		return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+ver+" with X-Speke-Version "+v.header)
+		return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" with X-Speke-Version "+v.header)
 	}
 	return nil
 }
 
 // checkContentID keeps the content ID printable and bounded: it ends up in
 // key URLs, store keys and log lines.
-func checkContentID(cid string) error {
+func checkContentID(cid, attr string) error {
 	if len(cid) > MaxContentIDBytes || !utf8.ValidString(cid) {
-		return reject("Invalid CPIX@contentId")
+		return reject("Invalid CPIX@" + attr)
 	}
 	for _, r := range cid {
 		if r < 0x20 || r == 0x7f {
-			return reject("Invalid CPIX@contentId")
+			return reject("Invalid CPIX@" + attr)
 		}
 	}
 	return nil
@@ -258,7 +258,7 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		}
 		if len(k.el.ValueElements) > 0 {
 			// A key provider issues keys; it never takes one from the
-			// request (security.md §3).
+			// request.
 			return nil, reject("Unexpected key value in request for KID " + k.kidText)
 		}
 	}
@@ -280,9 +280,11 @@ func uuidAttr(el interface{ Attr(string) (string, bool) }, owner, name string) (
 	return u, text, nil
 }
 
-// decodeBase64Exact decodes XML base64Binary text strictly: XML whitespace
-// is removed, padding and trailing bits must be canonical, and the result
-// must be exactly n bytes.
+// decodeBase64Exact decodes XML base64Binary text to exactly n bytes: XML
+// whitespace is removed, padding is required (the standard decoder's
+// rule), and the alphabet is the standard one. Non-zero trailing bits are accepted
+// and dropped, as standard decoders do: AWS's own SPEKE examples carry
+// such IVs (L6jzdXrXAFbCJGBuMrrKrG==).
 func decodeBase64Exact(s string, n int) ([]byte, error) {
 	s = strings.Map(func(r rune) rune {
 		switch r {
@@ -291,14 +293,43 @@ func decodeBase64Exact(s string, n int) ([]byte, error) {
 		}
 		return r
 	}, s)
-	if base64.StdEncoding.EncodedLen(n) != len(s) {
-		return nil, errors.New("wrong length")
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(b) != n {
 		return nil, errors.New("bad base64")
 	}
 	return b, nil
+}
+
+// checkIVs refuses a request's explicitIV that equals its content key: the
+// key would be published in ContentKey@explicitIV and in every playlist
+// that carries the IV. It is the one rule that needs the keys, so it runs
+// after the key source; it can only refuse a key that existed before the
+// request (a new key equals a given IV with probability 2^-128), and a
+// derived IV never equals its key.
+func (p *plan) checkIVs(got []keys.Key) error {
+	for i := range p.keys {
+		if k := &p.keys[i]; k.hasIV && got[i].Reveal() == k.iv {
+			return reject("Invalid ContentKey@explicitIV for KID " + k.kidText)
+		}
+	}
+	return nil
+}
+
+// maxQuoted bounds a request-derived string quoted in an error message or
+// log detail, so a 200 KB element name cannot make a 200 KB answer.
+const maxQuoted = 64
+
+// quote returns s cut to maxQuoted bytes on a rune boundary, with "..."
+// marking a cut.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.UUID]int) error {
@@ -344,6 +375,11 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 		if sc := p.keys[sp.key].scheme; sc != drm.Unspecified && !sp.sys.Supports(sc) {
 			return reject(MsgSchemeNotCompatibleWith + sp.idText)
 		}
+		// What the system can produce is static, so a request it cannot
+		// answer is refused here, before any key is fetched or created.
+		if c := sp.want.Unsupported(sp.sys.Children()); c != "" {
+			return reject(c + " is not supported for DRMSystem " + sp.idText)
+		}
 		if sp.sys.NeedsIV() {
 			p.keys[sp.key].needsIV = true
 		}
@@ -367,7 +403,7 @@ func (sp *systemPlan) children(v1 bool) error {
 	}
 	if len(ds.Other) > 0 {
 		n := ds.Other[0].Name()
-		return rejectDetail("Unsupported element "+n.Local+" in DRMSystem "+sp.idText, n.Space)
+		return rejectDetail("Unsupported element "+quote(n.Local)+" in DRMSystem "+sp.idText, quote(n.Space))
 	}
 	for _, c := range v1Children {
 		if len(c.els) > 0 && !v1 {

@@ -42,7 +42,8 @@ func TestParse(t *testing.T) {
 }
 
 func TestGUIDBytes(t *testing.T) {
-	// mpeg-dash-playready.md Table 2.
+	// Table 2 ("KID representation example") of Microsoft's "DASH Content
+	// Protection using Microsoft PlayReady".
 	u := MustParse("f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
 	g := u.GUIDBytes()
 	want := [16]byte{0xae, 0x4f, 0x1d, 0xf8, 0xec, 0x7d, 0xd0, 0x11, 0xa7, 0x65, 0x00, 0xa0, 0xc9, 0x1e, 0x6b, 0xf6}

@@ -96,8 +96,11 @@ func CheckResponse(t testing.TB, request, response []byte, keysByKID map[string]
 //     the data, the DRMSystem's own KID (Widevine key_ids and
 //     protection_scheme, PlayReady PRO KID), and equals the inner pssh of
 //     ContentProtectionData;
-//   - ContentProtectionData is standalone XML with unprefixed default
-//     namespaces: one pssh root for Widevine, pssh + pro for PlayReady,
+//   - ContentProtectionData is standalone XML in the form players match
+//     by name (the MediaPackage guide's): root elements cenc:pssh,
+//     mspr:pro and dashif:Laurl, each declaring its own prefix and no
+//     default namespace; one cenc:pssh for Widevine, cenc:pssh +
+//     dashif:Laurl for Clear Key, cenc:pssh + mspr:pro for PlayReady,
 //     absent for FairPlay;
 //   - the media and master HLS tags are #EXT-X-KEY and #EXT-X-SESSION-KEY
 //     with identical attributes, one tag each, no SCHEME, no IV, METHOD
@@ -110,8 +113,8 @@ func CheckResponse(t testing.TB, request, response []byte, keysByKID map[string]
 //     are base64 of the URI, KEYFORMAT and KEYFORMATVERSIONS values with
 //     the same per-system rules as the v2 tags; speke:ProtectionHeader is
 //     the PRO, like the Smooth header;
-//   - a KID with FairPlay or HLS AES-128 has an explicitIV of 16 bytes that
-//     is not the key, and different KIDs have different keys.
+//   - a KID with FairPlay or HLS AES-128 has an explicitIV of 16 bytes, no
+//     explicitIV is the key, and different KIDs have different keys.
 //
 // keysByKID gives the content keys by lowercase KID; a KID missing from
 // it is taken from the response's PlainValue.
@@ -151,6 +154,11 @@ func Check(request, response []byte, keysByKID map[string][16]byte) []error {
 			fail("KIDs %s and %s share one content key", kid, other)
 		}
 		seenKey[key] = kid
+		if iv := ivOf[kid]; iv != nil {
+			if b, err := base64.StdEncoding.DecodeString(*iv); err == nil && len(b) == 16 && [16]byte(b) == key {
+				fail("ContentKey %s: explicitIV equals the content key", kid)
+			}
+		}
 	}
 
 	type pair struct{ kid, system string }
@@ -184,8 +192,6 @@ func Check(request, response []byte, keysByKID map[string][16]byte) []error {
 				b, err := base64.StdEncoding.DecodeString(*iv)
 				if err != nil || len(b) != 16 {
 					c.fail("explicitIV %q is not 16 bytes of base64", *iv)
-				} else if [16]byte(b) == keyOf[p.kid] {
-					c.fail("explicitIV equals the content key")
 				}
 			}
 		}
@@ -380,7 +386,7 @@ func (c sysCheck) checkPRO(b []byte) {
 }
 
 // checkCPD parses the decoded ContentProtectionData as a standalone
-// fragment: no prefixes, each root element declaring its namespace.
+// fragment of prefixed root elements and compares their qualified names.
 func (c sysCheck) checkCPD(b64 string, box, pro []byte) {
 	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil {
@@ -394,25 +400,29 @@ func (c sysCheck) checkCPD(b64 string, box, pro []byte) {
 	}
 	var names []string
 	for _, r := range roots {
-		names = append(names, r.space+" "+r.local)
+		names = append(names, r.name)
 	}
+	const pssh, laurl, mspr = "cenc:pssh", "dashif:Laurl", "mspr:pro"
 	switch c.system {
 	case WidevineID:
-		if !slices.Equal(names, []string{nsCENC + " pssh"}) {
-			c.fail("ContentProtectionData roots %v, want one cenc pssh", names)
+		if !slices.Equal(names, []string{pssh}) {
+			c.fail("ContentProtectionData roots %v, want one %s", names, pssh)
 			return
 		}
 	case CommonID:
-		if !slices.Equal(names, []string{nsCENC + " pssh", nsDashIF + " Laurl"}) {
-			c.fail("ContentProtectionData roots %v, want cenc pssh and dashif:Laurl", names)
+		if !slices.Equal(names, []string{pssh, laurl}) {
+			c.fail("ContentProtectionData roots %v, want %s and %s", names, pssh, laurl)
 			return
+		}
+		if roots[1].attrs["licenseType"] != "EME-1.0" {
+			c.fail("ContentProtectionData Laurl licenseType %q, want EME-1.0", roots[1].attrs["licenseType"])
 		}
 		if u, err := url.Parse(roots[1].text); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 			c.fail("ContentProtectionData Laurl %q is not an http(s) URL", roots[1].text)
 		}
 	case PlayReadyID:
-		if !slices.Equal(names, []string{nsCENC + " pssh", nsMSPR + " pro"}) {
-			c.fail("ContentProtectionData roots %v, want cenc pssh and mspr pro", names)
+		if !slices.Equal(names, []string{pssh, mspr}) {
+			c.fail("ContentProtectionData roots %v, want %s and %s", names, pssh, mspr)
 			return
 		}
 		if p, err := base64.StdEncoding.Strict().DecodeString(roots[1].text); err != nil || (pro != nil && !bytes.Equal(p, pro)) {
@@ -424,26 +434,23 @@ func (c sysCheck) checkCPD(b64 string, box, pro []byte) {
 	}
 }
 
-type root struct{ space, local, text string }
-
-// isDashIFLaurl accepts the one prefixed element DASH signaling needs: the
-// Clear Key license URL, dashif:Laurl in the DASH-IF CPS namespace, which
-// dash.js finds by its "dashif" prefix.
-func isDashIFLaurl(t xml.StartElement) bool {
-	if t.Name.Space != "dashif" || t.Name.Local != "Laurl" {
-		return false
-	}
-	for _, a := range t.Attr {
-		if a.Name.Space == "xmlns" && a.Name.Local == "dashif" && a.Value == nsDashIF {
-			return true
-		}
-	}
-	return false
+// root is one top-level element of a fragment: its qualified name as
+// written, its unprefixed attributes and its text.
+type root struct {
+	name  string
+	attrs map[string]string
+	text  string
 }
 
-// fragmentRoots reads a sequence of top-level elements without a wrapper
-// and checks that none uses a prefix: RawToken leaves prefixes
-// unresolved, so a prefixed name shows up in Name.Space.
+// cpdPrefixes are the only prefixes DASH signaling uses, each bound to its
+// namespace: players match these names literally (Shaka Player and
+// ExoPlayer "cenc:pssh", dash.js "dashif").
+var cpdPrefixes = map[string]string{"cenc": nsCENC, "mspr": nsMSPR, "dashif": nsDashIF}
+
+// fragmentRoots reads a sequence of top-level elements without a wrapper.
+// Each must use one of cpdPrefixes, declare it on itself with its
+// namespace, and declare nothing else; RawToken leaves prefixes
+// unresolved, so the prefix shows up in Name.Space.
 func fragmentRoots(raw []byte) ([]root, error) {
 	dec := xml.NewDecoder(bytes.NewReader(raw))
 	var roots []root
@@ -458,18 +465,29 @@ func fragmentRoots(raw []byte) ([]root, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if t.Name.Space != "" && !isDashIFLaurl(t) {
-				return nil, fmt.Errorf("prefixed element %s:%s", t.Name.Space, t.Name.Local)
+			if depth > 0 {
+				return nil, fmt.Errorf("element %s:%s inside a root", t.Name.Space, t.Name.Local)
 			}
-			if depth == 0 {
-				r := root{local: t.Name.Local}
-				for _, a := range t.Attr {
-					if (a.Name.Space == "" && a.Name.Local == "xmlns") || (a.Name.Space == "xmlns" && a.Name.Local == t.Name.Space) {
-						r.space = a.Value
-					}
+			uri, ok := cpdPrefixes[t.Name.Space]
+			if !ok {
+				return nil, fmt.Errorf("element %q, want a cenc:, mspr: or dashif: prefix", t.Name.Space+":"+t.Name.Local)
+			}
+			r := root{name: t.Name.Space + ":" + t.Name.Local, attrs: map[string]string{}}
+			declared := false
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Space == "xmlns" && a.Name.Local == t.Name.Space && a.Value == uri:
+					declared = true
+				case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"):
+					return nil, fmt.Errorf("%s declares %s=%q", r.name, a.Name.Space+":"+a.Name.Local, a.Value)
+				default:
+					r.attrs[a.Name.Local] = a.Value
 				}
-				roots = append(roots, r)
 			}
+			if !declared {
+				return nil, fmt.Errorf("%s does not declare xmlns:%s=%q", r.name, t.Name.Space, uri)
+			}
+			roots = append(roots, r)
 			depth++
 		case xml.EndElement:
 			depth--

@@ -133,16 +133,36 @@ func TestCheckCatchesBreakage(t *testing.T) {
 				g.ContentProtectionData = signalFor(wvSys, other, drm.CBCS).ContentProtectionData
 			}
 		}}, nil, "ContentProtectionData pssh differs from PSSH"},
-		{"prefixed CPD", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
+		{"CPD pssh in the default namespace", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
 			if s == wv {
-				g.ContentProtectionData = []byte(`<cenc:pssh xmlns:cenc="urn:mpeg:cenc:2013">` + base64.StdEncoding.EncodeToString(g.PSSH) + `</cenc:pssh>`)
+				g.ContentProtectionData = []byte(`<pssh xmlns="urn:mpeg:cenc:2013">` + base64.StdEncoding.EncodeToString(g.PSSH) + `</pssh>`)
 			}
-		}}, nil, "prefixed element"},
+		}}, nil, "want a cenc:, mspr: or dashif: prefix"},
+		{"CPD pssh under another prefix", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
+			if s == wv {
+				g.ContentProtectionData = []byte(`<c:pssh xmlns:c="urn:mpeg:cenc:2013">` + base64.StdEncoding.EncodeToString(g.PSSH) + `</c:pssh>`)
+			}
+		}}, nil, "want a cenc:, mspr: or dashif: prefix"},
+		{"CPD cenc prefix bound elsewhere", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
+			if s == wv {
+				g.ContentProtectionData = []byte(`<cenc:pssh xmlns:cenc="urn:mpeg:cenc:2014">` + base64.StdEncoding.EncodeToString(g.PSSH) + `</cenc:pssh>`)
+			}
+		}}, nil, `declares xmlns:cenc="urn:mpeg:cenc:2014"`},
+		{"CPD prefix not declared", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
+			if s == wv {
+				g.ContentProtectionData = []byte(`<cenc:pssh>` + base64.StdEncoding.EncodeToString(g.PSSH) + `</cenc:pssh>`)
+			}
+		}}, nil, "does not declare"},
+		{"PlayReady pro in the default namespace", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
+			if s == pr {
+				g.ContentProtectionData = bytes.Replace(bytes.Replace(g.ContentProtectionData, []byte(`<mspr:pro xmlns:mspr=`), []byte(`<pro xmlns=`), 1), []byte(`</mspr:pro>`), []byte(`</pro>`), 1)
+			}
+		}}, nil, "want a cenc:, mspr: or dashif: prefix"},
 		{"two CPD roots for Widevine", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
 			if s == wv {
-				g.ContentProtectionData = append(g.ContentProtectionData, "<x/>"...)
+				g.ContentProtectionData = append(g.ContentProtectionData, g.ContentProtectionData...)
 			}
-		}}, nil, "want one cenc pssh"},
+		}}, nil, "want one cenc:pssh"},
 		{"KEYID of its own KID on both tags is accepted", all, fakeCore{mutate: func(k, s uuid.UUID, g *drm.Signaling) {
 			if s == wv {
 				g.HLSAttributes = strings.Replace(g.HLSAttributes, ",URI=", ",KEYID=0x"+strings.ToUpper(k.Hex())+",URI=", 1)
@@ -165,7 +185,7 @@ func TestCheckCatchesBreakage(t *testing.T) {
 		}}, nil, "METHOD SAMPLE-AES-CTR"},
 		{"Widevine URI with the data only", all, fakeCore{mutate: func(_, s uuid.UUID, g *drm.Signaling) {
 			if s == wv {
-				p, _ := drm.ParsePSSH(g.PSSH)
+				p, _ := drmtest.DecodePSSH(g.PSSH)
 				g.HLSAttributes = strings.Replace(g.HLSAttributes, base64.StdEncoding.EncodeToString(g.PSSH), base64.StdEncoding.EncodeToString(p.Data), 1)
 			}
 		}}, nil, "does not carry the whole pssh box"},

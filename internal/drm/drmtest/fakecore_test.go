@@ -85,7 +85,7 @@ func (c *fakeCore) respond(t testing.TB, request []byte) []byte {
 		want := drm.Want{PSSH: len(s.PSSH) > 0, ContentProtectionData: len(s.CPD) > 0, HLS: len(s.HLS) > 0, SmoothStreaming: len(s.Smooth) > 0}
 		sig, err := sys.Signal(drm.Input{ContentID: req.ContentID, KID: kid, Key: testKey(kid), IV: testIV(kid), Scheme: scheme[kid], Want: want})
 		if err != nil {
-			t.Fatalf("%s %s: %v", sys.Name(), kid, err)
+			t.Fatalf("%s %s: %v", sysID, kid, err)
 		}
 		if c.mutate != nil {
 			c.mutate(kid, sysID, &sig)

@@ -45,7 +45,7 @@ type Rule struct {
 }
 
 // Preset is one of the six preset cases of the AWS SPEKE v2 test suite
-// (speke.md §4.7, peers.md §3): a video and an audio MediaPackage preset
+// (awslabs/speke-reference-server, spekev2_verification_testsuite): a video and an audio MediaPackage preset
 // and the usage rules the suite generates for them.
 type Preset struct {
 	Name  string

@@ -1,14 +1,15 @@
-// Package awskeys builds the AWS-backed key sources from the environment:
-// KEY_SOURCE=dynamodb (dynamokeys) and KEY_SOURCE=secretsmanager
-// (secretkeys). It is the only place that knows how AWS clients are
-// configured, so main stays free of AWS SDK imports.
+// Package awskeys builds the AWS-backed key sources from the service
+// configuration: KEY_SOURCE=dynamodb (dynamokeys) and
+// KEY_SOURCE=secretsmanager (secretkeys). It is the only place that knows
+// how AWS clients are configured, so main stays free of AWS SDK imports.
+// It reads no environment variable itself: config.Load does.
 //
 // # Guarantees
 //
-//   - Incomplete or contradictory configuration fails at startup with a
-//     message naming the variable to set; so does a table with the wrong
-//     key schema, a secret that breaks its contract, missing credentials or
-//     permissions: each source makes one AWS call before it is returned.
+//   - A table with the wrong key schema, a secret that breaks its
+//     contract, missing credentials or permissions fail at startup with a
+//     message naming the variable involved: each source makes one AWS call
+//     before it is returned.
 //   - The SDK's retries are bounded on purpose: at most MaxAttempts attempts
 //     per call with backoff capped at MaxBackoff, and each call (retries
 //     included) has CallTimeout, so a slow AWS dependency turns into a
@@ -23,30 +24,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/speke-go/keyprovider/internal/config"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/dynamokeys"
 	"github.com/speke-go/keyprovider/internal/keys/secretkeys"
-)
-
-// Environment variables read by NewFromEnv (besides the SDK's own, such as
-// AWS_ACCESS_KEY_ID or AWS_PROFILE, which the SDK reads itself).
-const (
-	EnvKeySource     = "KEY_SOURCE"
-	EnvTableName     = "TABLE_NAME"
-	EnvSecretID      = "SECRET_ID"
-	EnvSecretRefresh = "SECRET_REFRESH_INTERVAL"
-	EnvRegion        = "AWS_REGION"
-	EnvEndpointURL   = "AWS_ENDPOINT_URL"
-)
-
-// KEY_SOURCE values handled here.
-const (
-	SourceDynamoDB       = "dynamodb"
-	SourceSecretsManager = "secretsmanager"
 )
 
 const (
@@ -71,21 +56,20 @@ func Retryer() aws.Retryer {
 }
 
 // LoadAWSConfig loads the SDK configuration the usual way (credentials
-// chain, shared config) with this service's retry policy. AWS_REGION and
-// AWS_ENDPOINT_URL are taken from getenv, so a caller's environment is the
-// single source of truth. Extra options (tests: HTTP client, static
-// credentials) are applied last.
-func LoadAWSConfig(ctx context.Context, getenv func(string) string, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(Retryer),
+// chain, shared config) with this service's retry policy, and the region
+// and endpoint from c (AWS_REGION, AWS_ENDPOINT_URL). Extra options
+// (tests: HTTP client, static credentials) are applied last.
+func LoadAWSConfig(ctx context.Context, c config.AWS, optFns ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRetryer(Retryer),
 	}
-	if r := getenv(EnvRegion); r != "" {
-		opts = append(opts, config.WithRegion(r))
+	if c.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(c.Region))
 	}
-	if u := getenv(EnvEndpointURL); u != "" {
-		opts = append(opts, config.WithBaseEndpoint(u))
+	if c.EndpointURL != "" {
+		opts = append(opts, awsconfig.WithBaseEndpoint(c.EndpointURL))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, append(opts, optFns...)...)
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, append(opts, optFns...)...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("awskeys: load AWS configuration: %w", err)
 	}
@@ -95,76 +79,49 @@ func LoadAWSConfig(ctx context.Context, getenv func(string) string, optFns ...fu
 	return cfg, nil
 }
 
-// NewFromEnv returns the key source named by KEY_SOURCE, which must be
-// "dynamodb" or "secretsmanager" (the caller handles the local default).
-//
-//   - dynamodb needs TABLE_NAME; the table's key schema is checked.
-//   - secretsmanager needs SECRET_ID (name or ARN); the secret is fetched
-//     and validated. SECRET_REFRESH_INTERVAL (a Go duration, default 10m,
-//     at least 1s) sets how often it is fetched again.
-//
-// Both need an AWS region (AWS_REGION) and credentials; AWS_ENDPOINT_URL
-// points them at an emulator. ctx bounds the startup calls. optFns are for
+// New returns the key source c.KeySource names, which must be dynamodb or
+// secretsmanager (the caller handles local), with the settings config.Load
+// checked: the DynamoDB table's key schema is checked, the secret is
+// fetched and validated. ctx bounds those startup calls. optFns are for
 // tests.
-func NewFromEnv(ctx context.Context, getenv func(string) string, optFns ...func(*config.LoadOptions) error) (keys.Source, error) {
-	kind := getenv(EnvKeySource)
-	var table, secretID string
-	var refresh time.Duration
-	switch kind {
-	case SourceDynamoDB:
-		if table = getenv(EnvTableName); table == "" {
-			return nil, errors.New("awskeys: KEY_SOURCE=dynamodb requires TABLE_NAME")
-		}
-	case SourceSecretsManager:
-		if secretID = getenv(EnvSecretID); secretID == "" {
-			return nil, errors.New("awskeys: KEY_SOURCE=secretsmanager requires SECRET_ID (the secret's name or ARN)")
-		}
-		refresh = secretkeys.DefaultRefresh
-		if v := getenv(EnvSecretRefresh); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second {
-				return nil, fmt.Errorf("awskeys: SECRET_REFRESH_INTERVAL=%q: want a duration of at least 1s, such as 10m", v)
-			}
-			refresh = d
-		}
-	default:
-		return nil, fmt.Errorf("awskeys: KEY_SOURCE=%q: want %q or %q", kind, SourceDynamoDB, SourceSecretsManager)
+func New(ctx context.Context, c config.Config, optFns ...func(*awsconfig.LoadOptions) error) (keys.Source, error) {
+	if c.KeySource != config.SourceDynamoDB && c.KeySource != config.SourceSecretsManager {
+		return nil, fmt.Errorf("awskeys: KEY_SOURCE=%s is not an AWS key source", c.KeySource)
 	}
-
-	cfg, err := LoadAWSConfig(ctx, getenv, optFns...)
+	cfg, err := LoadAWSConfig(ctx, c.AWS, optFns...)
 	if err != nil {
 		return nil, err
 	}
-	switch kind {
-	case SourceDynamoDB:
+	if c.KeySource == config.SourceDynamoDB {
+		table := c.DynamoDB.TableName
 		client := dynamodb.NewFromConfig(cfg)
 		if err := dynamokeys.CheckTable(ctx, client, table, CallTimeout); err != nil {
 			return nil, fmt.Errorf("awskeys: KEY_SOURCE=dynamodb TABLE_NAME=%s: %w", table, err)
 		}
 		return dynamokeys.New(client, table, dynamokeys.Options{
 			CallTimeout: CallTimeout,
-			CreatedBy:   createdBy(getenv),
+			CreatedBy:   createdBy(c.AWS),
 		})
-	default:
-		s, err := secretkeys.New(ctx, secretsmanager.NewFromConfig(cfg), secretID, secretkeys.Options{
-			Refresh:     refresh,
-			CallTimeout: CallTimeout,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("awskeys: KEY_SOURCE=secretsmanager SECRET_ID=%s: %w", secretID, err)
-		}
-		return s, nil
 	}
+	id := c.SecretsManager.SecretID
+	s, err := secretkeys.New(ctx, secretsmanager.NewFromConfig(cfg), id, secretkeys.Options{
+		Refresh:     c.SecretsManager.Refresh,
+		CallTimeout: CallTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("awskeys: KEY_SOURCE=secretsmanager SECRET_ID=%s: %w", id, err)
+	}
+	return s, nil
 }
 
 // createdBy names the deployment in the audit attribute of new items.
-func createdBy(getenv func(string) string) string {
-	fn := getenv("AWS_LAMBDA_FUNCTION_NAME")
+func createdBy(c config.AWS) string {
+	fn := c.FunctionName
 	if fn == "" {
 		return "speke-go"
 	}
-	if v := getenv("AWS_LAMBDA_FUNCTION_VERSION"); v != "" {
-		fn += ":" + v
+	if c.FunctionVersion != "" {
+		fn += ":" + c.FunctionVersion
 	}
 	return "speke-go lambda " + fn
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/speke-go/keyprovider/internal/config"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/awskeys"
 	"github.com/speke-go/keyprovider/internal/keys/dynamokeys"
@@ -30,15 +31,20 @@ func name(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
+// fromEnv is the path main takes: config.Load, then awskeys.New.
 func fromEnv(t *testing.T, vars map[string]string) (keys.Source, error) {
 	t.Helper()
-	return awskeys.NewFromEnv(t.Context(), mototest.Getenv(vars), mototest.ConfigOptions()...)
+	cfg, err := config.Load(mototest.Getenv(vars))
+	if err != nil {
+		return nil, err
+	}
+	return awskeys.New(t.Context(), cfg, mototest.ConfigOptions()...)
 }
 
-// TestNewFromEnvConformance runs the conformance suite through the
+// TestNewConformance runs the conformance suite through the
 // constructor main uses, so configuration, retry policy and clients are the
 // production ones.
-func TestNewFromEnvConformance(t *testing.T) {
+func TestNewConformance(t *testing.T) {
 	table := name("keys-")
 	mototest.CreateTable(t, dynamodb.NewFromConfig(mototest.Config(t, nil)), table)
 	seed := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
@@ -72,7 +78,7 @@ func TestNewFromEnvConformance(t *testing.T) {
 	}
 }
 
-func TestNewFromEnvErrors(t *testing.T) {
+func TestNewErrors(t *testing.T) {
 	wrong := name("wrong-")
 	_, err := dynamodb.NewFromConfig(mototest.Config(t, nil)).CreateTable(t.Context(), &dynamodb.CreateTableInput{
 		TableName:            aws.String(wrong),
@@ -88,8 +94,9 @@ func TestNewFromEnvErrors(t *testing.T) {
 		vars    map[string]string
 		wantErr string
 	}{
-		{"no KEY_SOURCE", nil, `KEY_SOURCE="": want "dynamodb" or "secretsmanager"`},
-		{"unknown KEY_SOURCE", map[string]string{"KEY_SOURCE": "DynamoDB"}, `KEY_SOURCE="DynamoDB"`},
+		{"no KEY_SOURCE", nil, "KEY_SOURCE=local is not an AWS key source"},
+		{"unknown KEY_SOURCE", map[string]string{"KEY_SOURCE": "s3"}, `KEY_SOURCE must be local, dynamodb or secretsmanager, not "s3"`},
+		{"DynamoDB in another case without table", map[string]string{"KEY_SOURCE": "DynamoDB"}, "KEY_SOURCE=dynamodb requires TABLE_NAME"},
 		{"dynamodb without table", map[string]string{"KEY_SOURCE": "dynamodb"}, "KEY_SOURCE=dynamodb requires TABLE_NAME"},
 		{"secretsmanager without secret", map[string]string{"KEY_SOURCE": "secretsmanager", "TABLE_NAME": "t"}, "KEY_SOURCE=secretsmanager requires SECRET_ID"},
 		{"bad refresh interval", map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": "s", "SECRET_REFRESH_INTERVAL": "10"}, `SECRET_REFRESH_INTERVAL="10"`},
@@ -110,15 +117,34 @@ func TestNewFromEnvErrors(t *testing.T) {
 	}
 }
 
+// TestKeySourceCase: KEY_SOURCE is read in any letter case, by config and
+// by awskeys alike (it once passed one and failed the other).
+func TestKeySourceCase(t *testing.T) {
+	table := name("keys-")
+	mototest.CreateTable(t, dynamodb.NewFromConfig(mototest.Config(t, nil)), table)
+	for _, v := range []string{"DynamoDB", " DYNAMODB "} {
+		s, err := fromEnv(t, map[string]string{"KEY_SOURCE": v, "TABLE_NAME": table})
+		if err != nil {
+			t.Fatalf("KEY_SOURCE=%q: %v", v, err)
+		}
+		if _, ok := s.(*dynamokeys.Store); !ok {
+			t.Fatalf("KEY_SOURCE=%q: a %T", v, s)
+		}
+	}
+}
+
 func TestNoRegion(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_PROFILE", "")
-	getenv := func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": "t"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := awskeys.NewFromEnv(context.Background(), getenv, mototest.ConfigOptions()...)
+	_, err = awskeys.New(context.Background(), cfg, mototest.ConfigOptions()...)
 	if err == nil || !strings.Contains(err.Error(), "set AWS_REGION") {
 		t.Fatalf("err = %v", err)
 	}

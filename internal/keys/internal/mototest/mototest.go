@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/logging"
 
+	svcconfig "github.com/speke-go/keyprovider/internal/config"
 	"github.com/speke-go/keyprovider/internal/keys/awskeys"
 )
 
@@ -135,9 +136,9 @@ func (s *Server) Stop() {
 func Getenv(vars map[string]string) func(string) string {
 	return func(k string) string {
 		switch k {
-		case awskeys.EnvRegion:
+		case "AWS_REGION":
 			return Region
-		case awskeys.EnvEndpointURL:
+		case "AWS_ENDPOINT_URL":
 			return URL()
 		}
 		return vars[k]
@@ -156,7 +157,7 @@ func ConfigOptions() []func(*config.LoadOptions) error {
 // for the SDK's default client).
 func Config(t testing.TB, rt http.RoundTripper) aws.Config {
 	t.Helper()
-	cfg, err := awskeys.LoadAWSConfig(context.Background(), Getenv(nil), ConfigOptions()...)
+	cfg, err := awskeys.LoadAWSConfig(context.Background(), svcconfig.AWS{Region: Region, EndpointURL: URL()}, ConfigOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
