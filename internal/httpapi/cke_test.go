@@ -2,23 +2,16 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/cke/cketest"
-	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/drm/drmtest"
-	"github.com/speke-go/keyprovider/internal/httpapi"
-	"github.com/speke-go/keyprovider/internal/keys"
-	"github.com/speke-go/keyprovider/internal/speke"
-	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 var rootRE = regexp.MustCompile(`<(?:([A-Za-z_][\w.-]*):)?CPIX[\s>]`)
@@ -116,18 +109,9 @@ func TestEncryptedAnswers(t *testing.T) {
 }
 
 func TestRefusedCertificates(t *testing.T) {
-	local, err := keys.NewLocalFromSeed(testSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Key fetches are counted: certificates are checked before any key is
 	// created.
-	var calls atomic.Int32
-	src := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
-		calls.Add(1)
-		return local.Keys(ctx, cid, kids)
-	})
-	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: testBaseURL})
+	h, calls := newCountingHandler(t)
 	raw, err := os.ReadFile("../../testdata/speke/v1.0/aws-live.request.xml")
 	if err != nil {
 		t.Fatal(err)

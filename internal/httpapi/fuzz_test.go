@@ -1,21 +1,15 @@
 package httpapi_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/cke/cketest"
 	"github.com/speke-go/keyprovider/internal/cpix"
-	"github.com/speke-go/keyprovider/internal/drm"
-	"github.com/speke-go/keyprovider/internal/httpapi"
-	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/speke"
-	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 var cipherValueRE = regexp.MustCompile(`<[^/<>]*CipherValue>`)
@@ -39,16 +33,7 @@ func FuzzHandler(f *testing.F) {
 	if b, err := os.ReadFile("../../testdata/speke/v1.0/aws-vod.request.xml"); err == nil {
 		f.Add("", withDelivery(f, string(b), cketest.Base64(f, cketest.RSA2048)))
 	}
-	local, err := keys.NewLocalFromSeed(testSeed)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var calls atomic.Int64
-	src := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
-		calls.Add(1)
-		return local.Keys(ctx, cid, kids)
-	})
-	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: testBaseURL})
+	h, calls := newCountingHandler(f)
 	f.Fuzz(func(t *testing.T, version, body string) {
 		before := calls.Load()
 		res := post(t, h, version, body)

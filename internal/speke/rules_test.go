@@ -38,10 +38,15 @@ var base = func() string {
 // edit applies old→new replacements to base; each old must occur.
 func edit(t *testing.T, pairs ...string) string {
 	t.Helper()
-	s := base
+	return editIn(t, base, pairs...)
+}
+
+// editIn applies old→new replacements to s; each old must occur.
+func editIn(t *testing.T, s string, pairs ...string) string {
+	t.Helper()
 	for i := 0; i < len(pairs); i += 2 {
 		if !strings.Contains(s, pairs[i]) {
-			t.Fatalf("edit: %q not in base", pairs[i])
+			t.Fatalf("edit: %q not in the document", pairs[i])
 		}
 		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
 	}

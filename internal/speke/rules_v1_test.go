@@ -23,14 +23,7 @@ var v1Base = func() string {
 
 func editV1(t *testing.T, pairs ...string) string {
 	t.Helper()
-	s := v1Base
-	for i := 0; i < len(pairs); i += 2 {
-		if !strings.Contains(s, pairs[i]) {
-			t.Fatalf("edit: %q not in v1Base", pairs[i])
-		}
-		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
-	}
-	return s
+	return editIn(t, v1Base, pairs...)
 }
 
 // TestRulesV1: the SPEKE v1.0 rules (no header, or 1.0) with our messages
