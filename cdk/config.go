@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,6 +56,29 @@ type Config struct {
 	// needs to write access and execution logs. Turn it off only when the
 	// account already has one configured.
 	APIGatewayCloudWatchRole bool
+
+	// PlayerThrottleRate (requests/s) and PlayerThrottleBurst bound the
+	// players' API stage. It is public (tokens are checked in the
+	// function), so this is what caps the read-only function's load.
+	PlayerThrottleRate  float64
+	PlayerThrottleBurst float64
+	// PlayerBaseURL, when set, is signaled to players instead of the
+	// players' API stage URL (a custom domain or a CloudFront
+	// distribution in front of that stage).
+	PlayerBaseURL string
+	// CORSAllowedOrigins, when set, is the read-only function's
+	// CORS_ALLOWED_ORIGINS (comma-separated origins); empty keeps the
+	// service's default, "*".
+	CORSAllowedOrigins []string
+	// LicenseServerPrincipals may assume the license-server role, the only
+	// principal allowed to call POST /export: 12-digit account IDs, IAM
+	// role ARNs or AWS service principals. Empty: no role, and the export
+	// is denied to everyone.
+	LicenseServerPrincipals []string
+	// LicenseServerExternalID, when set, must be presented (sts:ExternalId)
+	// by account and role principals assuming the license-server role, as
+	// a vendor in another account should be made to.
+	LicenseServerExternalID string
 }
 
 // DefaultConfig is the configuration with no context given.
@@ -67,6 +91,10 @@ func DefaultConfig() Config {
 		LogRetentionDays:         90,
 		StageName:                "v1",
 		APIGatewayCloudWatchRole: true,
+		// A player asks once per session and key period; a live audience
+		// arrives in bursts.
+		PlayerThrottleRate:  200,
+		PlayerThrottleBurst: 400,
 	}
 }
 
@@ -88,6 +116,12 @@ const (
 	ctxLogRetentionDays      = "logRetentionDays"
 	ctxStageName             = "stageName"
 	ctxAPIGatewayCWRole      = "apiGatewayCloudWatchRole"
+	ctxPlayerThrottleRate    = "playerThrottleRate"
+	ctxPlayerThrottleBurst   = "playerThrottleBurst"
+	ctxPlayerBaseURL         = "playerBaseUrl"
+	ctxCORSAllowedOrigins    = "corsAllowedOrigins"
+	ctxLicenseServers        = "licenseServerPrincipals"
+	ctxLicenseServerExtID    = "licenseServerExternalId"
 )
 
 // ConfigFromContext reads the context keys over DefaultConfig. Values given
@@ -136,16 +170,26 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 	str(ctxMediaConvertSourceArn, &c.MediaConvertSourceArn)
 	str(ctxAlarmEmail, &c.AlarmEmail)
 	str(ctxStageName, &c.StageName)
+	str(ctxPlayerBaseURL, &c.PlayerBaseURL)
+	str(ctxLicenseServerExtID, &c.LicenseServerExternalID)
 	num(ctxThrottleRate, &c.ThrottleRate)
 	num(ctxThrottleBurst, &c.ThrottleBurst)
+	num(ctxPlayerThrottleRate, &c.PlayerThrottleRate)
+	num(ctxPlayerThrottleBurst, &c.PlayerThrottleBurst)
 	integer(ctxReservedConcurrency, &c.ReservedConcurrency)
 	integer(ctxLogRetentionDays, &c.LogRetentionDays)
 	if err != nil {
 		return Config{}, err
 	}
-	if v := get(ctxAllowedPrincipalArns); v != nil {
-		if c.AllowedPrincipalArns, err = toStringList(v); err != nil {
-			return Config{}, fmt.Errorf("context %s: %w", ctxAllowedPrincipalArns, err)
+	for key, dst := range map[string]*[]string{
+		ctxAllowedPrincipalArns: &c.AllowedPrincipalArns,
+		ctxCORSAllowedOrigins:   &c.CORSAllowedOrigins,
+		ctxLicenseServers:       &c.LicenseServerPrincipals,
+	} {
+		if v := get(key); v != nil {
+			if *dst, err = toStringList(v); err != nil {
+				return Config{}, fmt.Errorf("context %s: %w", key, err)
+			}
 		}
 	}
 	if v := get(ctxAPIGatewayCWRole); v != nil {
@@ -266,7 +310,70 @@ func (c Config) Validate() error {
 	if !stageName.MatchString(c.StageName) {
 		return fmt.Errorf("stageName %q: want 1-64 of [A-Za-z0-9_]", c.StageName)
 	}
+	if c.PlayerThrottleRate <= 0 || c.PlayerThrottleBurst < 1 || c.PlayerThrottleBurst < c.PlayerThrottleRate {
+		return fmt.Errorf("player throttle: rate %v must be > 0 and burst %v >= max(1, rate)", c.PlayerThrottleRate, c.PlayerThrottleBurst)
+	}
+	if c.PlayerBaseURL != "" && !baseURLOK(c.PlayerBaseURL) {
+		return fmt.Errorf("playerBaseUrl %q: want an https URL with no query, fragment or trailing slash", c.PlayerBaseURL)
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		if o != "*" && !origin.MatchString(o) {
+			return fmt.Errorf("corsAllowedOrigins: %q is not * or an origin (scheme://host[:port])", o)
+		}
+	}
+	seen = map[string]bool{}
+	for _, p := range c.LicenseServerPrincipals {
+		if licenseServerKind(p) == "" {
+			return fmt.Errorf("licenseServerPrincipals: %q is not a 12-digit account ID, an IAM role ARN or a service principal (wildcards are not allowed)", p)
+		}
+		if seen[p] {
+			return fmt.Errorf("licenseServerPrincipals: %q listed twice", p)
+		}
+		seen[p] = true
+	}
+	if x := c.LicenseServerExternalID; x != "" && (len(x) < 2 || len(x) > 1224 || !externalID.MatchString(x)) {
+		return fmt.Errorf("licenseServerExternalId: want 2-1224 of [A-Za-z0-9+=,.@:/-]")
+	}
 	return nil
+}
+
+// Kinds of license-server principal.
+const (
+	principalAccount = "account"
+	principalRole    = "role"
+	principalService = "service"
+)
+
+var (
+	accountID        = regexp.MustCompile(`^[0-9]{12}$`)
+	roleArn          = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	servicePrincipal = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$`)
+	// origin is what a browser sends in Origin: no path, no trailing slash.
+	origin = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+	// externalID is STS's character set for sts:ExternalId (length 2-1224,
+	// checked apart: RE2 caps repeat counts at 1000).
+	externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+)
+
+// licenseServerKind says which kind of principal p is, or "".
+func licenseServerKind(p string) string {
+	switch {
+	case accountID.MatchString(p):
+		return principalAccount
+	case roleArn.MatchString(p):
+		return principalRole
+	case servicePrincipal.MatchString(p):
+		return principalService
+	}
+	return ""
+}
+
+// baseURLOK admits the URL players are sent to: https (EME and mixed-content
+// rules need it), a host, nothing after the path.
+func baseURLOK(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && u.RawQuery == "" &&
+		u.Fragment == "" && !strings.HasSuffix(s, "/") && !strings.ContainsAny(s, "?#")
 }
 
 // retentionDays maps the retention periods CloudWatch Logs accepts to the

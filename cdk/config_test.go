@@ -38,6 +38,30 @@ func TestConfigFromContext(t *testing.T) {
 			t.Errorf("parsed %+v", c)
 		}
 	})
+	t.Run("players and license servers", func(t *testing.T) {
+		c, err := ConfigFromContext(ctx(map[string]any{
+			"playerThrottleRate":      "5",
+			"playerThrottleBurst":     float64(9),
+			"playerBaseUrl":           "https://keys.example.com/v1",
+			"corsAllowedOrigins":      "https://a.example.com, http://localhost:8000",
+			"licenseServerPrincipals": `["111122223333","arn:aws:iam::111122223333:role/path/Lic","ecs-tasks.amazonaws.com"]`,
+			"licenseServerExternalId": "vendor-42",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PlayerThrottleRate != 5 || c.PlayerThrottleBurst != 9 || c.PlayerBaseURL != "https://keys.example.com/v1" ||
+			len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[1] != "http://localhost:8000" || c.LicenseServerExternalID != "vendor-42" {
+			t.Errorf("parsed %+v", c)
+		}
+		kinds := []string{}
+		for _, p := range c.LicenseServerPrincipals {
+			kinds = append(kinds, licenseServerKind(p))
+		}
+		if strings.Join(kinds, ",") != "account,role,service" {
+			t.Errorf("license servers %v: kinds %v", c.LicenseServerPrincipals, kinds)
+		}
+	})
 	t.Run("json values", func(t *testing.T) {
 		c, err := ConfigFromContext(ctx(map[string]any{
 			"allowedPrincipalArns": []any{"arn:aws:iam::111122223333:role/A"},
@@ -64,6 +88,22 @@ func TestConfigFromContext(t *testing.T) {
 		"stage":                {"stageName": "v1/prod"},
 		"email":                {"alarmEmail": "nobody"},
 		"number as list":       {"allowedPrincipalArns": float64(3)},
+		"player burst":         {"playerThrottleRate": "10", "playerThrottleBurst": "5"},
+		"player zero rate":     {"playerThrottleRate": "0"},
+		"player url http":      {"playerBaseUrl": "http://keys.example.com"},
+		"player url slash":     {"playerBaseUrl": "https://keys.example.com/"},
+		"player url query":     {"playerBaseUrl": "https://keys.example.com/?a=b"},
+		"player url relative":  {"playerBaseUrl": "/keys"},
+		"cors path":            {"corsAllowedOrigins": "https://a.example.com/"},
+		"cors no scheme":       {"corsAllowedOrigins": "a.example.com"},
+		"ls wildcard role":     {"licenseServerPrincipals": "arn:aws:iam::111122223333:role/*"},
+		"ls user":              {"licenseServerPrincipals": "arn:aws:iam::111122223333:user/u"},
+		"ls short account":     {"licenseServerPrincipals": "11112222333"},
+		"ls any":               {"licenseServerPrincipals": "*"},
+		"ls service wildcard":  {"licenseServerPrincipals": "*.amazonaws.com"},
+		"ls duplicate":         {"licenseServerPrincipals": "111122223333,111122223333"},
+		"external id short":    {"licenseServerExternalId": "x"},
+		"external id chars":    {"licenseServerExternalId": "has space"},
 	}
 	for name, m := range bad {
 		t.Run("rejects "+name, func(t *testing.T) {

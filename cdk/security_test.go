@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,113 +21,6 @@ func forEachVariant(t *testing.T, f func(t *testing.T, s *synthesized)) {
 	for _, v := range variants {
 		t.Run(v, func(t *testing.T) { f(t, synth(t, v)) })
 	}
-}
-
-// TestAPIMethodIsIAMOnly: the API has exactly one method, POST
-// /copyProtection, and it requires SigV4.
-func TestAPIMethodIsIAMOnly(t *testing.T) {
-	forEachVariant(t, func(t *testing.T, s *synthesized) {
-		methods := s.resources("AWS::ApiGateway::Method")
-		if len(methods) != 1 {
-			t.Fatalf("want exactly one API method (POST /copyProtection), got %d", len(methods))
-		}
-		m := methods[0].Props
-		if m["AuthorizationType"] != "AWS_IAM" {
-			t.Errorf("AuthorizationType = %v, want AWS_IAM", m["AuthorizationType"])
-		}
-		if m["HttpMethod"] != "POST" {
-			t.Errorf("HttpMethod = %v, want POST", m["HttpMethod"])
-		}
-		res := s.one(t, "AWS::ApiGateway::Resource")
-		if ref(m["ResourceId"]) != res.ID || res.Props["PathPart"] != SpekePath {
-			t.Errorf("method is not on /%s: resource %v, path %v", SpekePath, m["ResourceId"], res.Props["PathPart"])
-		}
-		integ := m["Integration"].(map[string]any)
-		if integ["Type"] != "AWS_PROXY" {
-			t.Errorf("integration type %v, want AWS_PROXY", integ["Type"])
-		}
-	})
-}
-
-// TestResourcePolicy: the listed principals (the two roles plus configured
-// extras) may invoke POST /copyProtection, and every other principal is
-// explicitly denied on the whole API.
-func TestResourcePolicy(t *testing.T) {
-	forEachVariant(t, func(t *testing.T, s *synthesized) {
-		api := s.one(t, "AWS::ApiGateway::RestApi")
-		want := []string{"<" + s.id(s.stack.MediaConvertRole) + ">", "<" + s.id(s.stack.MediaPackageRole) + ">"}
-		want = append(want, s.cfg.AllowedPrincipalArns...)
-		sort.Strings(want)
-
-		var allows, denies int
-		for _, st := range statements(api.Props["Policy"]) {
-			principals := principalList(st["Principal"])
-			switch st["Effect"] {
-			case "Allow":
-				allows++
-				if !slices.Equal(principals, want) {
-					t.Errorf("Allow principals %v, want %v", principals, want)
-				}
-				if r := strs(st["Resource"]); !slices.Equal(r, []string{"execute-api:/" + s.cfg.StageName + "/POST/" + SpekePath}) {
-					t.Errorf("Allow resource %v, want only POST /%s of the stage", r, SpekePath)
-				}
-				if _, ok := st["Condition"]; ok {
-					t.Errorf("Allow must not be conditional: %v", st["Condition"])
-				}
-			case "Deny":
-				denies++
-				if !slices.Equal(principals, []string{"*"}) {
-					t.Errorf("Deny principals %v, want everyone (*)", principals)
-				}
-				if r := strs(st["Resource"]); !slices.Equal(r, []string{"execute-api:/*"}) {
-					t.Errorf("Deny resource %v, want the whole API", r)
-				}
-				if a := strs(st["Action"]); !slices.Equal(a, []string{"execute-api:Invoke"}) {
-					t.Errorf("Deny actions %v", a)
-				}
-				cond, _ := st["Condition"].(map[string]any)
-				if len(cond) != 1 {
-					t.Fatalf("Deny needs exactly one condition operator, got %v", cond)
-				}
-				notLike, _ := cond["ArnNotLike"].(map[string]any)
-				if len(notLike) != 1 || notLike["aws:PrincipalArn"] == nil {
-					t.Fatalf("Deny condition = %v, want ArnNotLike on aws:PrincipalArn only", cond)
-				}
-				var got []string
-				for _, p := range list(notLike["aws:PrincipalArn"]) {
-					got = append(got, joined(p))
-				}
-				sort.Strings(got)
-				if !slices.Equal(got, want) {
-					t.Errorf("Deny exempts %v, want exactly %v", got, want)
-				}
-			default:
-				t.Errorf("unexpected statement %v", st)
-			}
-		}
-		if allows != 1 || denies != 1 {
-			t.Errorf("want one Allow and one Deny, got %d and %d", allows, denies)
-		}
-	})
-}
-
-func principalList(p any) []string {
-	if p == "*" {
-		return []string{"*"}
-	}
-	m, _ := p.(map[string]any)
-	var out []string
-	for k, v := range m {
-		if k != "AWS" {
-			out = append(out, k+":?")
-			continue
-		}
-		for _, x := range list(v) {
-			out = append(out, joined(x))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestEncryptorRoleTrust: each role trusts exactly its service principals,
@@ -184,40 +79,6 @@ func TestEncryptorRoleTrust(t *testing.T) {
 			}
 			if r.Props["ManagedPolicyArns"] != nil || r.Props["Policies"] != nil {
 				t.Errorf("%s: unexpected managed or inline policies on the role itself", c.role)
-			}
-		}
-	})
-}
-
-// TestEncryptorRolePermissions: the policies attached to each encryptor
-// role allow execute-api:Invoke on POST /copyProtection of this API's stage
-// and nothing else.
-func TestEncryptorRolePermissions(t *testing.T) {
-	forEachVariant(t, func(t *testing.T, s *synthesized) {
-		api := s.one(t, "AWS::ApiGateway::RestApi")
-		wantArn := "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<" + api.ID + ">/" + s.cfg.StageName + "/POST/" + SpekePath
-		for _, role := range []string{s.id(s.stack.MediaPackageRole), s.id(s.stack.MediaConvertRole)} {
-			var n int
-			for _, p := range s.identityPolicies() {
-				if !slices.Contains(p.roles, role) {
-					continue
-				}
-				for _, st := range statements(p.doc) {
-					n++
-					if st["Effect"] != "Allow" || !slices.Equal(strs(st["Action"]), []string{"execute-api:Invoke"}) {
-						t.Errorf("%s: statement %v, want Allow execute-api:Invoke only", role, st)
-					}
-					res := list(st["Resource"])
-					if len(res) != 1 || joined(res[0]) != wantArn {
-						t.Errorf("%s: resource %v, want %s", role, res, wantArn)
-					}
-					if st["NotAction"] != nil || st["NotResource"] != nil {
-						t.Errorf("%s: NotAction/NotResource widen the grant: %v", role, st)
-					}
-				}
-			}
-			if n != 1 {
-				t.Errorf("%s: %d statements, want exactly 1", role, n)
 			}
 		}
 	})
@@ -287,42 +148,187 @@ func TestWildcardWalkerCatches(t *testing.T) {
 
 func jsonMarshalIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
 
-// TestFunctionGrantsFollowKeyStore: the function's role can touch its own
-// logs and the selected key store, nothing of the other store.
+// TestFunctionGrantsFollowKeyStore: each function's role can touch its own
+// logs and the selected key store, nothing of the other store; only the
+// read-only function can read the token secret.
 func TestFunctionGrantsFollowKeyStore(t *testing.T) {
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
-	want := map[string][]string{
-		"dynamodb": append([]string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem",
-			"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, logs...),
-		"secrets": append([]string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, logs...),
+	secretRead := []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}
+	want := map[string][2][]string{ // SPEKE function, read-only function
+		"dynamodb": {
+			append([]string{"dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+				"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, logs...),
+			append(append([]string{"dynamodb:BatchGetItem", "dynamodb:DescribeTable", "kms:Decrypt"}, secretRead...), logs...),
+		},
+		"secrets": {append(secretRead, logs...), append(secretRead, logs...)},
 	}
 	for _, v := range variants {
 		t.Run(v, func(t *testing.T) {
 			s := synth(t, v)
-			// In the secrets variant the seed writer is a second function.
-			fn := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.Function))
-			got := s.actionsOf(ref(fn.Props["Role"]))
-			w := want[v]
-			sort.Strings(w)
-			if !slices.Equal(got, w) {
-				t.Errorf("function actions %v, want %v", got, w)
-			}
-			vars := fn.Props["Environment"].(map[string]any)["Variables"].(map[string]any)
-			if vars["KEY_SOURCE"] != s.cfg.KeyStore {
-				t.Errorf("KEY_SOURCE = %v, want %s", vars["KEY_SOURCE"], s.cfg.KeyStore)
-			}
 			tables, secrets := s.resources("AWS::DynamoDB::Table"), s.resources("AWS::SecretsManager::Secret")
-			switch s.cfg.KeyStore {
-			case KeyStoreDynamoDB:
-				if len(tables) != 1 || len(secrets) != 0 || ref(vars["TABLE_NAME"]) != tables[0].ID || vars["SECRET_ID"] != nil {
-					t.Errorf("dynamodb variant: %d tables, %d secrets, env %v", len(tables), len(secrets), vars)
+			token := s.id(s.stack.TokenSecret)
+			for i, f := range []string{s.id(s.stack.Function), s.id(s.stack.ReadOnlyFunction)} {
+				fn := resourceByID(t, s, "AWS::Lambda::Function", f)
+				got := s.actionsOf(ref(fn.Props["Role"]))
+				w := slices.Clone(want[v][i])
+				sort.Strings(w)
+				if !slices.Equal(got, w) {
+					t.Errorf("%s actions %v, want %v", f, got, w)
 				}
-			case KeyStoreSecretsManager:
-				if len(tables) != 0 || len(secrets) != 1 || ref(vars["SECRET_ID"]) != secrets[0].ID || vars["TABLE_NAME"] != nil {
-					t.Errorf("secretsmanager variant: %d tables, %d secrets, env %v", len(tables), len(secrets), vars)
+				vars := fn.Props["Environment"].(map[string]any)["Variables"].(map[string]any)
+				if vars["KEY_SOURCE"] != s.cfg.KeyStore {
+					t.Errorf("%s: KEY_SOURCE = %v, want %s", f, vars["KEY_SOURCE"], s.cfg.KeyStore)
+				}
+				switch s.cfg.KeyStore {
+				case KeyStoreDynamoDB:
+					if len(tables) != 1 || len(secrets) != 1 || ref(vars["TABLE_NAME"]) != tables[0].ID || vars["SECRET_ID"] != nil {
+						t.Errorf("dynamodb variant: %d tables, %d secrets, env %v", len(tables), len(secrets), vars)
+					}
+				case KeyStoreSecretsManager:
+					if len(tables) != 0 || len(secrets) != 2 || ref(vars["SECRET_ID"]) != s.id(s.stack.Secret) || vars["TABLE_NAME"] != nil {
+						t.Errorf("secretsmanager variant: %d tables, %d secrets, env %v", len(tables), len(secrets), vars)
+					}
+				}
+				if tok := ref(vars["PLAYBACK_TOKEN_SECRET_ID"]); (i == 1) != (tok == token) {
+					t.Errorf("%s: PLAYBACK_TOKEN_SECRET_ID %v", f, vars["PLAYBACK_TOKEN_SECRET_ID"])
 				}
 			}
 		})
+	}
+}
+
+// readActions is everything the read-only function's role may be allowed:
+// reads of the key store and the secrets, and writes to its own log group
+// only (checked by resource). Anything else, Scan included, fails.
+var readActions = map[string]bool{
+	"dynamodb:BatchGetItem": true, "dynamodb:GetItem": true, "dynamodb:Query": true, "dynamodb:DescribeTable": true,
+	"kms:Decrypt":                   true,
+	"secretsmanager:GetSecretValue": true, "secretsmanager:DescribeSecret": true,
+}
+
+// readOnlyFindings reports every grant in docs to roleID that is not a read
+// of a resource named in resources, or a write to its own log group.
+func readOnlyFindings(docs []policyDoc, roleID, logGroup string, resources []string) []string {
+	var out []string
+	for _, p := range docs {
+		if !slices.Contains(p.roles, roleID) {
+			continue
+		}
+		for _, st := range statements(p.doc) {
+			if st["Effect"] != "Allow" {
+				continue
+			}
+			if st["NotAction"] != nil || st["NotResource"] != nil {
+				out = append(out, p.where+": NotAction/NotResource")
+			}
+			var res []string
+			for _, r := range list(st["Resource"]) {
+				res = append(res, joined(r))
+			}
+			for _, a := range strs(st["Action"]) {
+				switch {
+				case a == "logs:CreateLogStream" || a == "logs:PutLogEvents":
+					if !slices.Equal(res, []string{"<" + logGroup + ">"}) {
+						out = append(out, fmt.Sprintf("%s: %s on %v, want only its own log group", p.where, a, res))
+					}
+				case !readActions[a]:
+					out = append(out, fmt.Sprintf("%s: %s is not a read", p.where, a))
+				default:
+					for _, r := range res {
+						if !slices.Contains(resources, r) {
+							out = append(out, fmt.Sprintf("%s: %s on %s", p.where, a, r))
+						}
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// keyPolicyGrants lists the KMS key-policy statements naming roleID.
+func (s *synthesized) keyPolicyGrants(roleID string) []policyDoc {
+	var out []policyDoc
+	for _, k := range s.resources("AWS::KMS::Key") {
+		for _, st := range statements(k.Props["KeyPolicy"]) {
+			p, _ := st["Principal"].(map[string]any)
+			for _, x := range list(p["AWS"]) {
+				if ref(x) == roleID {
+					// In a key policy "*" means the key itself.
+					c := maps.Clone(st)
+					c["Resource"] = map[string]any{"Fn::GetAtt": []any{k.ID, "Arn"}}
+					out = append(out, policyDoc{where: k.ID + ".KeyPolicy", doc: map[string]any{"Statement": []any{c}}, roles: []string{roleID}})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestReadOnlyFunctionCannotWrite: every action granted to the read-only
+// function's role, in identity policies and in key policies, is a read of
+// the key store, its CMK, or the token secret, or a write to its own logs:
+// no PutItem, UpdateItem, DeleteItem, BatchWriteItem, Scan, PartiQL, no
+// kms:Encrypt/GenerateDataKey, no secret writes, no wildcard. Key-policy
+// grants must go through Secrets Manager (kms:ViaService).
+func TestReadOnlyFunctionCannotWrite(t *testing.T) {
+	forEachVariant(t, func(t *testing.T, s *synthesized) {
+		fn := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.ReadOnlyFunction))
+		role := ref(fn.Props["Role"])
+		lc, _ := fn.Props["LoggingConfig"].(map[string]any)
+		keyRes := func(k string) string { return "<" + k + ">" }
+		resources := []string{keyRes(s.id(s.stack.TokenSecret)), keyRes(s.id(s.stack.TokenKey))}
+		if s.stack.Table != nil {
+			resources = append(resources, keyRes(s.id(s.stack.Table)), keyRes(s.id(s.stack.KeyStoreKey)))
+		}
+		if s.stack.Secret != nil {
+			resources = append(resources, keyRes(s.id(s.stack.Secret)), keyRes(s.id(s.stack.KeyStoreKey)))
+		}
+		kp := s.keyPolicyGrants(role)
+		docs := append(s.identityPolicies(), kp...)
+		if n := len(s.actionsOf(role)); n < 4 {
+			t.Fatalf("only %d actions found for %s: the walker is not seeing its policies", n, role)
+		}
+		for _, f := range readOnlyFindings(docs, role, ref(lc["LogGroup"]), resources) {
+			t.Error(f)
+		}
+		for _, p := range kp {
+			for _, st := range statements(p.doc) {
+				cond, _ := st["Condition"].(map[string]any)
+				eq, _ := cond["StringEquals"].(map[string]any)
+				if !strings.HasPrefix(joined(eq["kms:ViaService"]), "secretsmanager.") {
+					t.Errorf("%s: key-policy grant without kms:ViaService secretsmanager: %v", p.where, st)
+				}
+			}
+		}
+		for _, f := range wildcardFindings(docs) {
+			if strings.Contains(f, role) {
+				t.Error(f)
+			}
+		}
+		r := resourceByID(t, s, "AWS::IAM::Role", role)
+		trust := statements(r.Props["AssumeRolePolicyDocument"])
+		if len(trust) != 1 || fmt.Sprint(trust[0]["Principal"]) != "map[Service:lambda.amazonaws.com]" || r.Props["ManagedPolicyArns"] != nil {
+			t.Errorf("read-only role %v", r.Props)
+		}
+	})
+}
+
+// TestReadOnlyFindingsCatch keeps TestReadOnlyFunctionCannotWrite honest.
+func TestReadOnlyFindingsCatch(t *testing.T) {
+	doc := map[string]any{"Statement": []any{
+		map[string]any{"Effect": "Allow", "Action": []any{"dynamodb:BatchGetItem", "dynamodb:PutItem"}, "Resource": map[string]any{"Fn::GetAtt": []any{"T", "Arn"}}},
+		map[string]any{"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": map[string]any{"Ref": "T"}},
+		map[string]any{"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": map[string]any{"Ref": "K"}},
+		map[string]any{"Effect": "Allow", "Action": "secretsmanager:PutSecretValue", "Resource": map[string]any{"Ref": "S"}},
+		map[string]any{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": map[string]any{"Ref": "OtherTable"}},
+		map[string]any{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"},
+		map[string]any{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": map[string]any{"Ref": "L"}},
+	}}
+	got := readOnlyFindings([]policyDoc{{where: "p", doc: doc, roles: []string{"R"}}}, "R", "L", []string{"<T>", "<K>", "<S>"})
+	if len(got) != 6 {
+		t.Errorf("findings %q, want 6: PutItem, Scan, GenerateDataKey, PutSecretValue, the other table, logs on *", got)
 	}
 }
 
@@ -394,7 +400,7 @@ func checkKeyStoreKey(t *testing.T, s *synthesized) {
 // CMK, never rotated, and its value is not in the template.
 func TestSecretProtections(t *testing.T) {
 	s := synth(t, "secrets")
-	sec := s.one(t, "AWS::SecretsManager::Secret")
+	sec := resourceByID(t, s, "AWS::SecretsManager::Secret", s.id(s.stack.Secret))
 	if !retained(sec) {
 		t.Error("secret is not retained")
 	}
@@ -408,21 +414,85 @@ func TestSecretProtections(t *testing.T) {
 		t.Errorf("%d rotation schedules; the seed must never rotate", n)
 	}
 	cr := s.one(t, "Custom::SpekeSeed")
-	if ref(cr.Props["SecretId"]) != sec.ID || !retained(cr) {
+	if ref(cr.Props["SecretId"]) != sec.ID || !retained(cr) || cr.Props["Format"] != nil {
 		t.Errorf("seed writer resource %v", cr.Raw)
 	}
-	fn := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.Function))
-	if !slices.Contains(strs(fn.Raw["DependsOn"]), cr.ID) {
-		t.Errorf("the function does not wait for the seed (DependsOn %v)", fn.Raw["DependsOn"])
+	for _, f := range []string{s.id(s.stack.Function), s.id(s.stack.ReadOnlyFunction)} {
+		fn := resourceByID(t, s, "AWS::Lambda::Function", f)
+		if !slices.Contains(strs(fn.Raw["DependsOn"]), cr.ID) {
+			t.Errorf("%s does not wait for the seed (DependsOn %v)", f, fn.Raw["DependsOn"])
+		}
 	}
 	checkKeyStoreKey(t, s)
 }
 
-// TestStageLogsNoBodies: no data trace, execution logs at ERROR, and an
-// access log format made of identifiers only.
+// TestTokenSecret: the playback-token secret is retained, encrypted with a
+// CMK of its own (rotating, retained), never rotated, filled once by the
+// writer with a bare base64 key, readable by the read-only function only,
+// which waits for it.
+func TestTokenSecret(t *testing.T) {
+	forEachVariant(t, func(t *testing.T, s *synthesized) {
+		sec := resourceByID(t, s, "AWS::SecretsManager::Secret", s.id(s.stack.TokenSecret))
+		key := resourceByID(t, s, "AWS::KMS::Key", s.id(s.stack.TokenKey))
+		if !retained(sec) || !retained(key) || key.Props["EnableKeyRotation"] != true {
+			t.Error("token secret or its key not retained, or the key does not rotate")
+		}
+		if ref(sec.Props["KmsKeyId"]) != key.ID || key.ID == s.id(s.stack.KeyStoreKey) {
+			t.Errorf("token secret KmsKeyId %v, want its own key", sec.Props["KmsKeyId"])
+		}
+		if sec.Props["SecretString"] != nil || sec.Props["GenerateSecretString"] != nil {
+			t.Errorf("secret value is generated by CloudFormation or in the template: %v", sec.Props)
+		}
+		for _, r := range s.resources("AWS::SecretsManager::RotationSchedule") {
+			t.Errorf("rotation schedule %s", r.ID)
+		}
+		cr := s.one(t, "Custom::SpekePlaybackTokenKey")
+		if ref(cr.Props["SecretId"]) != sec.ID || cr.Props["Format"] != "base64-32" || !retained(cr) {
+			t.Errorf("token writer resource %v", cr.Raw)
+		}
+		ro := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.ReadOnlyFunction))
+		if !slices.Contains(strs(ro.Raw["DependsOn"]), cr.ID) {
+			t.Errorf("the read-only function does not wait for the token key (DependsOn %v)", ro.Raw["DependsOn"])
+		}
+		// Who can read it: the read-only function, and the writer (which
+		// only describes and puts).
+		for _, p := range s.identityPolicies() {
+			for _, st := range statements(p.doc) {
+				if !slices.ContainsFunc(list(st["Resource"]), func(r any) bool { return ref(r) == sec.ID }) {
+					continue
+				}
+				reads := slices.Contains(strs(st["Action"]), "secretsmanager:GetSecretValue")
+				if reads && !slices.Equal(p.roles, []string{ref(ro.Props["Role"])}) {
+					t.Errorf("%s (roles %v) can read the token secret", p.where, p.roles)
+				}
+			}
+		}
+	})
+}
+
+// TestStageLogsNoBodies: on both APIs' stages, no data trace, execution
+// logs at ERROR, an access log format made of identifiers only (no query
+// string, where a player's token may travel), and each stage's throttling.
 func TestStageLogsNoBodies(t *testing.T) {
 	forEachVariant(t, func(t *testing.T, s *synthesized) {
-		st := s.one(t, "AWS::ApiGateway::Stage").Props
+		stages := s.resources("AWS::ApiGateway::Stage")
+		if len(stages) != 2 {
+			t.Fatalf("%d stages, want 2", len(stages))
+		}
+		for _, stage := range stages {
+			checkStage(t, s, stage)
+		}
+	})
+}
+
+func checkStage(t *testing.T, s *synthesized, stage resource) {
+	t.Helper()
+	st := stage.Props
+	rate, burst := s.cfg.ThrottleRate, s.cfg.ThrottleBurst
+	if ref(st["RestApiId"]) == s.playerAPIID() {
+		rate, burst = s.cfg.PlayerThrottleRate, s.cfg.PlayerThrottleBurst
+	}
+	{
 		if st["StageName"] != s.cfg.StageName {
 			t.Errorf("StageName %v", st["StageName"])
 		}
@@ -438,8 +508,8 @@ func TestStageLogsNoBodies(t *testing.T) {
 			if m["LoggingLevel"] != "ERROR" {
 				t.Errorf("LoggingLevel = %v, want ERROR", m["LoggingLevel"])
 			}
-			if m["ThrottlingRateLimit"] != s.cfg.ThrottleRate || m["ThrottlingBurstLimit"] != s.cfg.ThrottleBurst {
-				t.Errorf("throttling %v/%v, want %v/%v", m["ThrottlingRateLimit"], m["ThrottlingBurstLimit"], s.cfg.ThrottleRate, s.cfg.ThrottleBurst)
+			if m["ThrottlingRateLimit"] != rate || m["ThrottlingBurstLimit"] != burst {
+				t.Errorf("%s: throttling %v/%v, want %v/%v", stage.ID, m["ThrottlingRateLimit"], m["ThrottlingBurstLimit"], rate, burst)
 			}
 		}
 		als, _ := st["AccessLogSetting"].(map[string]any)
@@ -447,19 +517,54 @@ func TestStageLogsNoBodies(t *testing.T) {
 		if format == "" || als["DestinationArn"] == nil {
 			t.Fatalf("no access log: %v", als)
 		}
-		for _, bad := range []string{"$input", "body", "$method.request", "$context.requestOverride", "$context.responseOverride", "$util"} {
+		for _, bad := range []string{"$input", "body", "$method.request", "$context.requestOverride", "$context.responseOverride", "$util",
+			"querystring", "$context.path", "authorization"} {
 			if strings.Contains(strings.ToLower(format), strings.ToLower(bad)) {
 				t.Errorf("access log format contains %q", bad)
 			}
 		}
+	}
+}
+
+// TestFunctionShape: both service functions: the same asset, runtime,
+// architecture, timeout inside API Gateway's 29 s, JSON logs with
+// retention, reserved concurrency only when asked (SPEKE function), SERVE,
+// and the SPEKE function signals the players' base URL.
+func TestFunctionShape(t *testing.T) {
+	forEachVariant(t, func(t *testing.T, s *synthesized) {
+		speke := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.Function)).Props
+		ro := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.ReadOnlyFunction)).Props
+		if fmt.Sprint(speke["Code"]) != fmt.Sprint(ro["Code"]) || ro["Code"] == nil {
+			t.Errorf("the functions run different code: %v vs %v", speke["Code"], ro["Code"])
+		}
+		if _, has := ro["ReservedConcurrentExecutions"]; has {
+			t.Error("the read-only function reserves concurrency")
+		}
+		checkFunction(t, s, ro, serveReadOnly)
+		fn := speke
+		checkFunction(t, s, fn, serveSpeke)
+		rc, has := fn["ReservedConcurrentExecutions"]
+		if s.cfg.ReservedConcurrency == 0 && has || s.cfg.ReservedConcurrency > 0 && rc != float64(s.cfg.ReservedConcurrency) {
+			t.Errorf("ReservedConcurrentExecutions %v, want %d", rc, s.cfg.ReservedConcurrency)
+		}
+		vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		want := "https://<" + s.playerAPIID() + ">.execute-api.<AWS::Region>.<AWS::URLSuffix>/" + s.cfg.StageName
+		if s.cfg.PlayerBaseURL != "" {
+			want = s.cfg.PlayerBaseURL
+		}
+		if got := joined(vars["PUBLIC_BASE_URL"]); got != want {
+			t.Errorf("PUBLIC_BASE_URL %s, want %s", got, want)
+		}
+		roVars := ro["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if got, want := roVars["CORS_ALLOWED_ORIGINS"], strings.Join(s.cfg.CORSAllowedOrigins, ","); fmt.Sprint(got) != want && !(got == nil && want == "") {
+			t.Errorf("CORS_ALLOWED_ORIGINS %v, want %q", got, want)
+		}
 	})
 }
 
-// TestFunctionShape: runtime, architecture, timeout inside API Gateway's
-// 29 s, JSON logs with retention, reserved concurrency only when asked.
-func TestFunctionShape(t *testing.T) {
-	forEachVariant(t, func(t *testing.T, s *synthesized) {
-		fn := resourceByID(t, s, "AWS::Lambda::Function", s.id(s.stack.Function)).Props
+func checkFunction(t *testing.T, s *synthesized, fn map[string]any, serve string) {
+	t.Helper()
+	{
 		if fn["Runtime"] != "provided.al2023" || !slices.Equal(strs(fn["Architectures"]), []string{"arm64"}) || fn["Handler"] != "bootstrap" {
 			t.Errorf("runtime %v %v %v", fn["Runtime"], fn["Architectures"], fn["Handler"])
 		}
@@ -474,20 +579,14 @@ func TestFunctionShape(t *testing.T) {
 			t.Errorf("LogFormat %v", lc["LogFormat"])
 		}
 		lg := resourceByID(t, s, "AWS::Logs::LogGroup", ref(lc["LogGroup"]))
-		if lg.Props["RetentionInDays"] != float64(s.cfg.LogRetentionDays) {
-			t.Errorf("log retention %v", lg.Props["RetentionInDays"])
-		}
-		rc, has := fn["ReservedConcurrentExecutions"]
-		if s.cfg.ReservedConcurrency == 0 && has || s.cfg.ReservedConcurrency > 0 && rc != float64(s.cfg.ReservedConcurrency) {
-			t.Errorf("ReservedConcurrentExecutions %v, want %d", rc, s.cfg.ReservedConcurrency)
+		if lg.Props["RetentionInDays"] != float64(s.cfg.LogRetentionDays) || !retained(lg) {
+			t.Errorf("log retention %v, retained %v", lg.Props["RetentionInDays"], retained(lg))
 		}
 		vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-		api := s.one(t, "AWS::ApiGateway::RestApi")
-		want := "https://<" + api.ID + ">.execute-api.<AWS::Region>.<AWS::URLSuffix>/" + s.cfg.StageName
-		if got := joined(vars["PUBLIC_BASE_URL"]); got != want {
-			t.Errorf("PUBLIC_BASE_URL %s, want %s", got, want)
+		if vars["SERVE"] != serve {
+			t.Errorf("SERVE %v, want %s", vars["SERVE"], serve)
 		}
-	})
+	}
 }
 
 // TestOutputs: what the operator pastes into the media services.
@@ -502,9 +601,31 @@ func TestOutputs(t *testing.T) {
 			}
 			return joined(o["Value"])
 		}
-		api := s.one(t, "AWS::ApiGateway::RestApi")
-		if got, want := val("SpekeEndpointUrl"), "https://<"+api.ID+">.execute-api.<AWS::Region>.<AWS::URLSuffix>/"+s.cfg.StageName+"/"+SpekePath; got != want {
+		stage := func(api string) string {
+			return "https://<" + api + ">.execute-api.<AWS::Region>.<AWS::URLSuffix>/" + s.cfg.StageName
+		}
+		if got, want := val("SpekeEndpointUrl"), stage(s.apiID())+"/"+SpekePath; got != want {
 			t.Errorf("SpekeEndpointUrl %s, want %s", got, want)
+		}
+		players := stage(s.playerAPIID())
+		if s.cfg.PlayerBaseURL != "" {
+			players = s.cfg.PlayerBaseURL
+			if got := val("PlayerApiUrl"); got != stage(s.playerAPIID()) {
+				t.Errorf("PlayerApiUrl %s", got)
+			}
+		}
+		if got := val("PlayerBaseUrl"); got != players {
+			t.Errorf("PlayerBaseUrl %s, want %s", got, players)
+		}
+		if val("PlaybackTokenSecretArn") != "<"+s.id(s.stack.TokenSecret)+">" || val("PlaybackTokenKeyArn") != "<"+s.id(s.stack.TokenKey)+">" {
+			t.Error("token outputs do not point at the secret and its key")
+		}
+		if s.stack.LicenseServerRole != nil {
+			if val("LicenseServerRoleArn") != "<"+s.id(s.stack.LicenseServerRole)+">" || val("ExportEndpointUrl") != stage(s.apiID())+"/"+ExportPath {
+				t.Error("license-server outputs")
+			}
+		} else if outs["LicenseServerRoleArn"] != nil {
+			t.Error("LicenseServerRoleArn output without a role")
 		}
 		if val("MediaPackageRoleArn") != "<"+s.id(s.stack.MediaPackageRole)+">" || val("MediaConvertRoleArn") != "<"+s.id(s.stack.MediaConvertRole)+">" {
 			t.Error("role ARN outputs do not point at the roles")
@@ -517,8 +638,9 @@ func TestOutputs(t *testing.T) {
 	})
 }
 
-// TestAlarms: 5xx, 4xx, p99 latency, function errors and throttles, wired
-// to the topic when an email is configured.
+// TestAlarms: SPEKE API 5xx, 4xx and p99 latency, players' API 5xx, both
+// functions' errors and throttles, wired to the topic when an email is
+// configured.
 func TestAlarms(t *testing.T) {
 	forEachVariant(t, func(t *testing.T, s *synthesized) {
 		got := map[string]bool{}
@@ -527,19 +649,29 @@ func TestAlarms(t *testing.T) {
 			if es, ok := a.Props["ExtendedStatistic"]; ok {
 				key += "/" + es.(string)
 			}
+			for _, d := range list(a.Props["Dimensions"]) {
+				key += "@" + joined(d.(map[string]any)["Value"])
+			}
 			got[key] = true
 			actions := list(a.Props["AlarmActions"])
 			if (s.cfg.AlarmEmail != "") != (len(actions) == 1) {
 				t.Errorf("%s: alarm actions %v with alarmEmail %q", a.ID, actions, s.cfg.AlarmEmail)
 			}
 		}
-		for _, k := range []string{"AWS/ApiGateway/5XXError", "AWS/ApiGateway/4XXError", "AWS/ApiGateway/Latency/p99", "AWS/Lambda/Errors", "AWS/Lambda/Throttles"} {
+		fn, ro := "@<"+s.id(s.stack.Function)+">", "@<"+s.id(s.stack.ReadOnlyFunction)+">"
+		for _, k := range []string{"AWS/ApiGateway/5XXError@Api", "AWS/ApiGateway/4XXError@Api", "AWS/ApiGateway/Latency/p99@Api",
+			"AWS/Lambda/Errors" + fn, "AWS/Lambda/Throttles" + fn,
+			"AWS/ApiGateway/5XXError@PlayerApi", "AWS/Lambda/Errors" + ro, "AWS/Lambda/Throttles" + ro} {
 			if !got[k] {
 				t.Errorf("no alarm on %s (have %v)", k, got)
 			}
 		}
-		if len(s.resources("AWS::CloudWatch::Dashboard")) != 1 {
-			t.Error("no dashboard")
+		dash := s.one(t, "AWS::CloudWatch::Dashboard")
+		body := joined(dash.Props["DashboardBody"])
+		for _, w := range []string{`"` + metricNamespace + `","` + ExportedKeysMetric + `"`, "<" + s.id(s.stack.ReadOnlyFunction) + ">", `"PlayerApi"`} {
+			if !strings.Contains(body, w) {
+				t.Errorf("dashboard does not graph %s", w)
+			}
 		}
 		if s.cfg.AlarmEmail != "" {
 			topic := s.one(t, "AWS::SNS::Topic")
@@ -616,12 +748,19 @@ func TestPolicyChangeRedeploys(t *testing.T) {
 	cfg := variantConfig("dynamodb")
 	cfg.AllowedPrincipalArns = []string{extraPrincipal}
 	changed := synthConfig(t, cfg, nil)
-	before, after := base.one(t, "AWS::ApiGateway::Deployment").ID, changed.one(t, "AWS::ApiGateway::Deployment").ID
+	deployment := func(s *synthesized) string {
+		d := s.byRef("AWS::ApiGateway::Deployment", "RestApiId", s.apiID())
+		if len(d) != 1 {
+			t.Fatalf("%d deployments of the SPEKE API", len(d))
+		}
+		return d[0].ID
+	}
+	before, after := deployment(base), deployment(changed)
 	if before == after {
 		t.Errorf("deployment %s unchanged after an allow-list change", before)
 	}
-	stage := changed.one(t, "AWS::ApiGateway::Stage")
-	if ref(stage.Props["DeploymentId"]) != after {
-		t.Errorf("stage points at %v, want the new deployment %s", stage.Props["DeploymentId"], after)
+	stage := changed.byRef("AWS::ApiGateway::Stage", "RestApiId", changed.apiID())
+	if len(stage) != 1 || ref(stage[0].Props["DeploymentId"]) != after {
+		t.Errorf("stage %v, want one pointing at the new deployment %s", stage, after)
 	}
 }

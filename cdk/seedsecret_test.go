@@ -47,6 +47,12 @@ type sdkCall struct {
 // fake SDK and a local HTTPS server standing in for CloudFormation's
 // pre-signed response URL. It returns the SDK calls and the response body.
 func runSeedWriter(t *testing.T, requestType, stages string) ([]sdkCall, map[string]any, string) {
+	return runWriter(t, requestType, stages, "")
+}
+
+// runWriter is runSeedWriter with ResourceProperties.Format (omitted when
+// empty, as for the seed).
+func runWriter(t *testing.T, requestType, stages, format string) ([]sdkCall, map[string]any, string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -75,7 +81,7 @@ func runSeedWriter(t *testing.T, requestType, stages string) ([]sdkCall, map[str
 	event, _ := json.Marshal(map[string]any{
 		"RequestType": requestType, "ResponseURL": srv.URL + "/cfn-response?sig=x",
 		"StackId": "stack-1", "RequestId": "3f1c2a9e-0d5b-4c7e-9a61-2b8f0e4d7c15", "LogicalResourceId": "SeedSecretValue",
-		"ResourceProperties": map[string]any{"SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:seed"},
+		"ResourceProperties": props(format),
 	})
 	cmd := exec.Command(node, "harness.js")
 	cmd.Dir = dir
@@ -105,6 +111,14 @@ func runSeedWriter(t *testing.T, requestType, stages string) ([]sdkCall, map[str
 		t.Errorf("response Content-Type %q, want empty", ctype)
 	}
 	return calls, resp, stderr.String() + strings.Join(lines[:len(lines)-1], "\n")
+}
+
+func props(format string) map[string]any {
+	p := map[string]any{"SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:seed"}
+	if format != "" {
+		p["Format"] = format
+	}
+	return p
 }
 
 func must(t *testing.T, err error) {
@@ -175,5 +189,35 @@ func TestSeedWriterNeverOverwrites(t *testing.T) {
 func TestSeedWriterFitsInline(t *testing.T) {
 	if n := len(seedSecretJS); n >= 4096 {
 		t.Errorf("seedsecret.js is %d characters, over the 4096 inline limit", n)
+	}
+}
+
+// TestWriterTokenKeyFormat: with Format base64-32 the value is the bare
+// standard base64 of 32 random bytes (the playback-token contract), a new
+// one each time, never echoed; an unknown Format fails before any write.
+func TestWriterTokenKeyFormat(t *testing.T) {
+	var values []string
+	for range 2 {
+		calls, resp, logs := runWriter(t, "Create", `{}`, "base64-32")
+		if len(calls) != 2 || calls[1].Name != "PutSecretValue" || resp["Status"] != "SUCCESS" {
+			t.Fatalf("calls %+v, response %v", calls, resp)
+		}
+		v, _ := calls[1].Input["SecretString"].(string)
+		key, err := base64.StdEncoding.Strict().DecodeString(v)
+		if err != nil || len(key) != 32 {
+			t.Errorf("token key %d bytes (err %v), want 32 in strict standard base64", len(key), err)
+		}
+		raw, _ := json.Marshal(resp)
+		if strings.Contains(string(raw), v) || strings.Contains(logs, v) {
+			t.Error("the token key leaked into the CloudFormation response or the logs")
+		}
+		values = append(values, v)
+	}
+	if values[0] == values[1] {
+		t.Error("two writes gave the same key")
+	}
+	calls, resp, _ := runWriter(t, "Create", `{}`, "hex-16")
+	if len(calls) != 0 || resp["Status"] != "FAILED" {
+		t.Errorf("unknown format: calls %+v, response %v", calls, resp)
 	}
 }

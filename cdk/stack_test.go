@@ -45,6 +45,12 @@ const (
 	extraPrincipal = "arn:aws:iam::111122223333:role/ExistingMediaConvertJobRole"
 	mpSourceArn    = "arn:aws:mediapackagev2:us-east-1:123456789012:channelGroup/live/*"
 	mcSourceArn    = "arn:aws:mediaconvert:us-east-1:123456789012:queues/Default"
+	// License servers: one of each kind of principal.
+	lsAccount    = "444455556666"
+	lsRole       = "arn:aws:iam::777788889999:role/LicenseServer"
+	lsService    = "ecs-tasks.amazonaws.com"
+	lsExternalID = "drm-vendor-4711"
+	playerURL    = "https://keys.example.com/player"
 )
 
 func variantConfig(name string) Config {
@@ -60,6 +66,11 @@ func variantConfig(name string) Config {
 		c.AlarmEmail = "ops@example.com"
 		c.ReservedConcurrency = 20
 		c.ThrottleRate, c.ThrottleBurst = 7, 11
+		c.PlayerThrottleRate, c.PlayerThrottleBurst = 13, 17
+		c.PlayerBaseURL = playerURL
+		c.CORSAllowedOrigins = []string{"https://player.example.com", "http://localhost:8000"}
+		c.LicenseServerPrincipals = []string{lsAccount, lsRole, lsService}
+		c.LicenseServerExternalID = lsExternalID
 	default:
 		panic("unknown variant " + name)
 	}
@@ -287,6 +298,21 @@ func (s *synthesized) actionsOf(roleID string) []string {
 		out = append(out, a)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// apiID and playerAPIID are the logical IDs of the two REST APIs.
+func (s *synthesized) apiID() string       { return s.id(s.stack.Api) }
+func (s *synthesized) playerAPIID() string { return s.id(s.stack.PlayerApi) }
+
+// byID returns the resources of typ whose given property references id.
+func (s *synthesized) byRef(typ, prop, id string) []resource {
+	var out []resource
+	for _, r := range s.resources(typ) {
+		if ref(r.Props[prop]) == id {
+			out = append(out, r)
+		}
+	}
 	return out
 }
 
