@@ -31,6 +31,7 @@ test-unit:
 fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s -fuzzminimizetime=3s ./internal/cpix
 	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=20s -fuzzminimizetime=3s ./internal/httpapi
+	$(GO) test -run='^$$' -fuzz=FuzzExport -fuzztime=10s ./internal/httpapi
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./internal/uuid
 	$(GO) test -run='^$$' -fuzz=FuzzParsePSSH -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzPlayReadyObject -fuzztime=10s ./internal/drm

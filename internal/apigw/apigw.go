@@ -1,26 +1,59 @@
 // Package apigw adapts the key provider's http.Handler to Lambda behind an
 // API Gateway REST API with Lambda proxy integration (payload format 1.0).
 //
-// Request bodies may arrive base64-encoded (binary media types); header
-// names keep the client's spelling and are canonicalised here, so lookups
-// are case-insensitive. Responses that are valid UTF-8 go back as text,
-// anything else base64-encoded.
+// Request bodies may arrive base64-encoded (binary media types). Responses
+// that are valid UTF-8 go back as text, anything else base64-encoded.
+//
+// Headers. API Gateway passes header names in the client's spelling, so one
+// header can appear under several spellings, in headers, in
+// multiValueHeaders or in both. The adapter resolves them by one rule, so
+// the same event always gives the same request:
+//
+//   - names are matched case-insensitively (canonicalised as net/http does);
+//   - if multiValueHeaders has any value for a name, the values come from
+//     multiValueHeaders alone (it holds every value API Gateway received;
+//     headers holds only the last one); otherwise from headers;
+//   - the values of several spellings are joined in the byte order of the
+//     spellings ("X-Speke-Version" before "x-speke-version"), each
+//     spelling's values in event order.
+//
+// The handler reads the first value of a header, so for the example above
+// it sees the value of "X-Speke-Version".
+//
+// Events the adapter cannot turn into a request (a body that is not
+// base64, an invalid httpMethod, a requestContext.domainName that is not a
+// host name) are answered 400 by the handler itself (httpapi.WithRefusal),
+// with the headers and the log line of every other error. The domain name
+// must be a host name because it becomes part of the key URLs handed to
+// players.
+//
+// The caller identity and API Gateway's request id (requestContext) reach
+// the handler through package caller.
 package apigw
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/httpapi"
 )
+
+// maxIdentityLen bounds each caller identity field copied from the event:
+// longer than any IAM ARN API Gateway reports, short enough to keep the
+// log line of a hand-written event bounded.
+const maxIdentityLen = 1024
 
 // Handler returns a Lambda handler serving h.
 func Handler(h http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
@@ -33,67 +66,140 @@ func Handler(h http.Handler) func(context.Context, events.APIGatewayProxyRequest
 // error would reach the client as a 502 and its text the logs, so every
 // outcome is an HTTP response.
 func Serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	body := []byte(ev.Body)
+	ctx = withEventContext(ctx, ev)
+	var refusal string
+	var body io.Reader = strings.NewReader(ev.Body)
 	if ev.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(ev.Body)
 		if err != nil {
-			return textResponse(http.StatusBadRequest, "Malformed base64 body")
+			refusal = "Malformed base64 body"
 		}
-		body = b
+		body = bytes.NewReader(b)
+	}
+	host := ev.RequestContext.DomainName
+	if host != "" && !validHost(host) {
+		refusal, host = "Malformed event: requestContext.domainName is not a host name", ""
+	}
+	if base := baseURL(host, ev.RequestContext.Stage); base != "" {
+		ctx = httpapi.WithBaseURL(ctx, base)
 	}
 	u := &url.URL{Path: ev.Path}
 	if len(ev.MultiValueQueryStringParameters) > 0 {
 		u.RawQuery = url.Values(ev.MultiValueQueryStringParameters).Encode()
 	}
-	reqID := ev.RequestContext.RequestID
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		reqID = lc.AwsRequestID
-	}
-	ctx = httpapi.WithRequestID(ctx, reqID)
-	if base := baseURL(ev); base != "" {
-		ctx = httpapi.WithBaseURL(ctx, base)
-	}
-	r, err := http.NewRequestWithContext(ctx, ev.HTTPMethod, u.String(), bytes.NewReader(body))
+	r, err := http.NewRequestWithContext(ctx, ev.HTTPMethod, u.String(), body)
 	if err != nil {
-		return textResponse(http.StatusBadRequest, "Malformed request")
+		refusal = "Malformed event: httpMethod"
+		r, _ = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), http.NoBody)
+	}
+	if refusal != "" {
+		r = r.WithContext(httpapi.WithRefusal(r.Context(), http.StatusBadRequest, refusal))
 	}
 	r.RequestURI = u.RequestURI()
-	r.ContentLength = int64(len(body))
-	r.Host = ev.RequestContext.DomainName
-	if len(ev.MultiValueHeaders) > 0 {
-		for k, vs := range ev.MultiValueHeaders {
-			for _, v := range vs {
-				r.Header.Add(k, v)
-			}
-		}
-	} else {
-		for k, v := range ev.Headers {
-			r.Header.Set(k, v)
-		}
-	}
+	r.Host = host
+	r.Header = requestHeader(ev)
 	rec := &recorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
 	return rec.response()
 }
 
+// withEventContext adds what the handler needs from the event's context:
+// the request id to log (the Lambda request id when there is one) and the
+// caller identity.
+func withEventContext(ctx context.Context, ev events.APIGatewayProxyRequest) context.Context {
+	rc := ev.RequestContext
+	reqID := rc.RequestID
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		reqID = lc.AwsRequestID
+	}
+	ctx = httpapi.WithRequestID(ctx, bounded(reqID))
+	return caller.WithIdentity(ctx, caller.Identity{
+		UserARN:   bounded(rc.Identity.UserArn),
+		AccountID: bounded(rc.Identity.AccountID),
+		Caller:    bounded(rc.Identity.Caller),
+		RequestID: bounded(rc.RequestID),
+	})
+}
+
+func bounded(s string) string {
+	if len(s) > maxIdentityLen {
+		return s[:maxIdentityLen]
+	}
+	return s
+}
+
+// requestHeader applies the rule in the package comment.
+func requestHeader(ev events.APIGatewayProxyRequest) http.Header {
+	h := make(http.Header, len(ev.MultiValueHeaders)+len(ev.Headers))
+	for _, k := range slices.Sorted(maps.Keys(ev.MultiValueHeaders)) {
+		if vs := ev.MultiValueHeaders[k]; len(vs) > 0 {
+			ck := http.CanonicalHeaderKey(k)
+			h[ck] = append(h[ck], vs...)
+		}
+	}
+	var single http.Header
+	for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+		ck := http.CanonicalHeaderKey(k)
+		if _, inMulti := h[ck]; inMulti {
+			continue
+		}
+		if single == nil {
+			single = make(http.Header, len(ev.Headers))
+		}
+		single[ck] = append(single[ck], ev.Headers[k])
+	}
+	maps.Copy(h, single)
+	return h
+}
+
 // baseURL is the public URL of the stage the request came through:
 // https://<domain>/<stage> for execute-api domains. Behind a custom domain
 // the stage is not part of the path; set PUBLIC_BASE_URL there.
-func baseURL(ev events.APIGatewayProxyRequest) string {
-	d := ev.RequestContext.DomainName
-	if d == "" {
+func baseURL(domain, stage string) string {
+	if domain == "" {
 		return ""
 	}
-	if strings.Contains(d, ".execute-api.") && ev.RequestContext.Stage != "" {
-		return "https://" + d + "/" + url.PathEscape(ev.RequestContext.Stage)
+	if strings.Contains(domain, ".execute-api.") && stage != "" {
+		return "https://" + domain + "/" + url.PathEscape(stage)
 	}
-	return "https://" + d
+	return "https://" + domain
 }
 
+// validHost reports whether s is a DNS host name (RFC 1123 labels of
+// letters, digits and inner hyphens, at most 253 bytes), optionally with a
+// :port, as sam local sends. Nothing else may become part of a key URL.
+func validHost(s string) bool {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		port := s[i+1:]
+		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return false
+		}
+		s = s[:i]
+	}
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// recorder keeps the answer in a strings.Builder: the handler writes its
+// body once, and the builder hands it to the response event without a
+// second copy.
 type recorder struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   strings.Builder
 }
 
 func (r *recorder) Header() http.Header { return r.header }
@@ -125,19 +231,11 @@ func (r *recorder) response() events.APIGatewayProxyResponse {
 			resp.Headers[k] = v[0]
 		}
 	}
-	if b := r.body.Bytes(); utf8.Valid(b) {
-		resp.Body = string(b)
+	if b := r.body.String(); utf8.ValidString(b) {
+		resp.Body = b
 	} else {
-		resp.Body = base64.StdEncoding.EncodeToString(b)
+		resp.Body = base64.StdEncoding.EncodeToString([]byte(b))
 		resp.IsBase64Encoded = true
 	}
 	return resp
-}
-
-func textResponse(status int, msg string) events.APIGatewayProxyResponse {
-	return events.APIGatewayProxyResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
-		Body:       msg,
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/speke-go/keyprovider/internal/apigw"
+	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/keys"
@@ -164,4 +167,204 @@ func BenchmarkServe(b *testing.B) {
 			b.Fatal(r.StatusCode, r.Body)
 		}
 	}
+}
+
+// TestHeaderSpellings: one header under several spellings resolves by the
+// package's rule, every time (the event's maps are iterated in random order,
+// so a rule that depends on it fails within a few runs).
+func TestHeaderSpellings(t *testing.T) {
+	ck := request(t, "v2.0/aes128-live.request.xml")
+	h := handler(t, "")
+	tests := []struct {
+		name    string
+		headers map[string]string
+		multi   map[string][]string
+		status  int
+		version string // the X-Speke-Version the handler saw (echoed)
+	}{
+		{"two spellings in headers", map[string]string{"x-speke-version": "1.0", "X-Speke-Version": "2.0", "Content-Type": "application/xml"}, nil, 200, "2.0"},
+		{"two spellings in multiValueHeaders", nil, map[string][]string{"x-speke-version": {"1.0"}, "X-SPEKE-VERSION": {"2.0"}, "content-type": {"application/xml"}}, 200, "2.0"},
+		{"lower-case spelling first when it sorts first", nil, map[string][]string{"X-speke-version": {"2.0", "1.0"}, "x-speke-version": {"1.0"}}, 200, "2.0"},
+		{"multiValueHeaders over headers", map[string]string{"x-speke-version": "1.0"}, map[string][]string{"X-Speke-Version": {"2.0"}}, 200, "2.0"},
+		{"headers where multiValueHeaders lacks the name", map[string]string{"X-Speke-Version": "2.0"}, map[string][]string{"content-type": {"application/xml"}}, 200, "2.0"},
+		{"empty multi-value list falls back to headers", map[string]string{"x-speke-version": "2.0"}, map[string][]string{"X-Speke-Version": {}}, 200, "2.0"},
+		{"refused version in the winning spelling", map[string]string{"X-Speke-Version": "1.0", "x-speke-version": "2.0"}, nil, 422, "1.0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 40 {
+				ev := event(ck, tc.headers)
+				ev.MultiValueHeaders = tc.multi
+				r, err := h(context.Background(), ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.StatusCode != tc.status || r.Headers["X-Speke-Version"] != tc.version {
+					t.Fatalf("status %d, X-Speke-Version %q; want %d, %q", r.StatusCode, r.Headers["X-Speke-Version"], tc.status, tc.version)
+				}
+			}
+		})
+	}
+}
+
+// TestAdapterRefusals: events the adapter cannot turn into a request get a
+// 400 with the headers of the handler's own errors, and a log line.
+func TestAdapterRefusals(t *testing.T) {
+	ck := request(t, "v2.0/aes128-live.request.xml")
+	tests := []struct {
+		name string
+		ev   func() events.APIGatewayProxyRequest
+		msg  string
+	}{
+		{"bad base64 body", func() events.APIGatewayProxyRequest {
+			ev := event("%%%", map[string]string{"X-Speke-Version": "2.0"})
+			ev.IsBase64Encoded = true
+			return ev
+		}, "Malformed base64 body"},
+		{"invalid httpMethod", func() events.APIGatewayProxyRequest {
+			ev := event(ck, map[string]string{"X-Speke-Version": "2.0"})
+			ev.HTTPMethod = "PO ST"
+			return ev
+		}, "Malformed event: httpMethod"},
+		{"domainName with a path", func() events.APIGatewayProxyRequest {
+			ev := event(ck, map[string]string{"X-Speke-Version": "2.0"})
+			ev.RequestContext.DomainName = "evil.example/x?"
+			return ev
+		}, "Malformed event: requestContext.domainName is not a host name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			h := loggingHandler(t, &logs)
+			r, err := h(context.Background(), tc.ev())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.StatusCode != 400 || r.Body != tc.msg {
+				t.Fatalf("%d %q", r.StatusCode, r.Body)
+			}
+			for k, want := range map[string]string{
+				"X-Speke-User-Agent":     httpapi.UserAgent,
+				"X-Request-Id":           "req-1",
+				"X-Content-Type-Options": "nosniff",
+				"Content-Type":           "text/plain; charset=utf-8",
+				"X-Speke-Version":        "2.0",
+			} {
+				if r.Headers[k] != want || len(r.MultiValueHeaders[k]) != 1 {
+					t.Errorf("%s = %q, want %q", k, r.Headers[k], want)
+				}
+			}
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("want one JSON log line: %v\n%s", err, logs.String())
+			}
+			if line["status"] != 400.0 || line["request_id"] != "req-1" || line["error"] != tc.msg {
+				t.Errorf("log line %v", line)
+			}
+		})
+	}
+}
+
+// TestDomainName: requestContext.domainName becomes part of key URLs only
+// when it is a host name.
+func TestDomainName(t *testing.T) {
+	ck := request(t, "v2.0/aes128-live.request.xml")
+	h := handler(t, "")
+	kid := "/client/MovieNight20261122/10000000-1000-1000-1000-100000000001"
+	for domain, want := range map[string]string{
+		"abc123.execute-api.eu-west-1.amazonaws.com": "https://abc123.execute-api.eu-west-1.amazonaws.com/prod" + kid,
+		"keys.example.com":                           "https://keys.example.com" + kid,
+		"localhost:3000":                             "https://localhost:3000" + kid,
+		"":                                           "http://" + kid, // no domain: no base URL (configure PUBLIC_BASE_URL)
+		"evil.example/x":                             "",
+		"evil.example\"":                             "",
+		"a.execute-api.b@evil.example":               "",
+		"evil.example:80:80":                         "",
+		"evil.example:":                              "",
+		"-evil.example":                              "",
+		"evil..example":                              "",
+		"evil_example.com":                           "",
+		"k\u00e9ys.example.com":                      "",
+		strings.Repeat("a", 64) + ".example":         "",
+	} {
+		ev := event(ck, map[string]string{"Content-Type": "application/xml", "X-Speke-Version": "2.0"})
+		ev.RequestContext.DomainName = domain
+		r, err := h(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == "" {
+			if r.StatusCode != 400 {
+				t.Errorf("%q: status %d, want 400", domain, r.StatusCode)
+			}
+			continue
+		}
+		if r.StatusCode != 200 {
+			t.Errorf("%q: status %d: %s", domain, r.StatusCode, r.Body)
+			continue
+		}
+		if line := hlsMedia(t, r.Body); !strings.Contains(line, `URI="`+want+`"`) {
+			t.Errorf("%q: key URI in %s, want %s", domain, line, want)
+		}
+	}
+}
+
+// TestCallerIdentity: the adapter hands requestContext's identity and
+// request id to the handler, which logs them.
+func TestCallerIdentity(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/events/speke-v2.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := caller.Identity{
+		UserARN:   ev.RequestContext.Identity.UserArn,
+		AccountID: ev.RequestContext.Identity.AccountID,
+		Caller:    ev.RequestContext.Identity.Caller,
+		RequestID: ev.RequestContext.RequestID,
+	}
+	if want.UserARN == "" || want.AccountID == "" || want.Caller == "" || want.RequestID == "" {
+		t.Fatalf("test event lacks identity fields: %+v", want)
+	}
+	var got caller.Identity
+	apigw.Serve(context.Background(), http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got, _ = caller.FromContext(r.Context())
+	}), ev)
+	if got != want {
+		t.Fatalf("identity %+v, want %+v", got, want)
+	}
+
+	var logs bytes.Buffer
+	if r, _ := loggingHandler(t, &logs)(context.Background(), ev); r.StatusCode != 200 {
+		t.Fatalf("status %d: %s", r.StatusCode, r.Body)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["caller_arn"] != want.UserARN || line["caller_account"] != want.AccountID ||
+		line["caller"] != want.Caller || line["apigw_request_id"] != want.RequestID {
+		t.Fatalf("log line %v", line)
+	}
+
+	ev.RequestContext.Identity.UserArn = strings.Repeat("a", 100_000)
+	apigw.Serve(context.Background(), http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got, _ = caller.FromContext(r.Context())
+	}), ev)
+	if len(got.UserARN) > 1024 {
+		t.Fatalf("identity field of %d bytes passed unbounded", len(got.UserARN))
+	}
+}
+
+func loggingHandler(t *testing.T, buf *bytes.Buffer) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	t.Helper()
+	src, err := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(buf, nil))
+	return apigw.Handler(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{Logger: log}))
 }

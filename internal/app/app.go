@@ -18,7 +18,8 @@ import (
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
-// New builds the handler for cfg.
+// New builds the handler for cfg: the SPEKE routes and the key export, on
+// one address.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
 	src, err := keySource(ctx, cfg)
 	if err != nil {
@@ -28,10 +29,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(speke.New(src, reg), httpapi.Options{
-		PublicBaseURL: cfg.PublicBaseURL,
-		Logger:        log,
-	}), nil
+	opt := httpapi.Options{PublicBaseURL: cfg.PublicBaseURL, Logger: log}
+	mux := http.NewServeMux()
+	// The export reaches the key source only through Lookup.
+	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src, reg), opt))
+	mux.Handle("/", httpapi.New(speke.New(src, reg), opt))
+	return mux, nil
 }
 
 // startupTimeout bounds the AWS calls that check the key store at start

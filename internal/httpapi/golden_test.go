@@ -183,23 +183,28 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// benchRequests are the request bodies every benchmark of the service uses
+// (here, in internal/apigw and in internal/app), in testdata/bench/:
+// 2 keys x 1 DRM (W3C common), and the MediaPackage PRESET-VIDEO-5 +
+// PRESET-AUDIO-3 shape (8 keys, live, one period) asking every DRM system
+// for everything it signals, as MediaPackage v2 CMAF does: Widevine +
+// PlayReady with cenc, and Widevine + PlayReady + FairPlay with cbcs.
+var benchRequests = []string{"2key-1drm", "8key-2drm", "8key-3drm"}
+
+func benchBody(b *testing.B, name string) []byte {
+	b.Helper()
+	body, err := os.ReadFile("../../testdata/bench/" + name + ".request.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
 func BenchmarkHandler(b *testing.B) {
-	const (
-		widevine  = "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"
-		playready = "9a04f079-9840-4286-ab92-e65be0885f95"
-		fairplay  = "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"
-	)
-	for _, bc := range []struct {
-		name string
-		body string
-	}{
-		{"2key-1drm", base},
-		{"8key-2drm", eightKeys(b, "cenc", widevine, playready)},
-		{"8key-3drm", eightKeys(b, "cbcs", widevine, playready, fairplay)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
+	for _, name := range benchRequests {
+		b.Run(name, func(b *testing.B) {
 			h := newHandler(b)
-			body := []byte(bc.body)
+			body := benchBody(b, name)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			w := &benchWriter{}
@@ -222,7 +227,7 @@ func BenchmarkHandler(b *testing.B) {
 // the floor the handler benchmarks are compared with (the whole request
 // costs this parse plus validation, keys, signaling and writing).
 func BenchmarkEtreeBaseline(b *testing.B) {
-	body := []byte(eightKeys(b, "cbcs", "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed", "9a04f079-9840-4286-ab92-e65be0885f95", "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"))
+	body := benchBody(b, "8key-3drm")
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := etree.NewDocument().ReadFromBytes(body); err != nil {
@@ -254,47 +259,6 @@ func (w *benchWriter) Write(p []byte) (int, error) {
 	}
 	w.body = append(w.body, p...)
 	return len(p), nil
-}
-
-// eightKeys builds the MediaPackage PRESET-VIDEO-5 + PRESET-AUDIO-3 shape
-// (8 keys), live with one period, with one DRMSystem per key per system
-// asking for everything the system signals (as MediaPackage v2 CMAF does).
-func eightKeys(tb testing.TB, scheme string, systems ...string) string {
-	tb.Helper()
-	tracks := []struct{ name, filter string }{
-		{"SD", `<cpix:VideoFilter maxPixels="589824"/>`},
-		{"HD1", `<cpix:VideoFilter minPixels="589825" maxPixels="921600"/>`},
-		{"HD2", `<cpix:VideoFilter minPixels="921601" maxPixels="2073600"/>`},
-		{"UHD1", `<cpix:VideoFilter minPixels="2073601" maxPixels="8847360"/>`},
-		{"UHD2", `<cpix:VideoFilter minPixels="8847361"/>`},
-		{"STEREO_AUDIO", `<cpix:AudioFilter maxChannels="2"/>`},
-		{"MULTICHANNEL_AUDIO_3_6", `<cpix:AudioFilter minChannels="3" maxChannels="6"/>`},
-		{"MULTICHANNEL_AUDIO_7", `<cpix:AudioFilter minChannels="7"/>`},
-	}
-	var ck, ds, rules strings.Builder
-	for i, tr := range tracks {
-		kid := strings.Replace("00000000-1111-2222-3333-44444444444N", "N", string(rune('0'+i)), 1)
-		ck.WriteString(`    <cpix:ContentKey kid="` + kid + `" commonEncryptionScheme="` + scheme + `"/>` + "\n")
-		for _, sys := range systems {
-			ds.WriteString(`    <cpix:DRMSystem kid="` + kid + `" systemId="` + sys + `">`)
-			ds.WriteString(`<cpix:PSSH/>`)
-			if sys != "94ce86fb-07ff-4f43-adb8-93d2fa968ca2" {
-				ds.WriteString(`<cpix:ContentProtectionData/>`)
-			}
-			ds.WriteString(`<cpix:HLSSignalingData playlist="media"/><cpix:HLSSignalingData playlist="master"/></cpix:DRMSystem>` + "\n")
-		}
-		rules.WriteString(`    <cpix:ContentKeyUsageRule kid="` + kid + `" intendedTrackType="` + tr.name + `"><cpix:KeyPeriodFilter periodId="keyPeriod_1"/>` + tr.filter + `</cpix:ContentKeyUsageRule>` + "\n")
-	}
-	return `<?xml version="1.0" encoding="UTF-8"?>
-<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix" xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" contentId="bench_8key" version="2.3">
-  <cpix:ContentKeyList>
-` + ck.String() + `  </cpix:ContentKeyList>
-  <cpix:DRMSystemList>
-` + ds.String() + `  </cpix:DRMSystemList>
-  <cpix:ContentKeyPeriodList><cpix:ContentKeyPeriod id="keyPeriod_1" index="0"/></cpix:ContentKeyPeriodList>
-  <cpix:ContentKeyUsageRuleList>
-` + rules.String() + `  </cpix:ContentKeyUsageRuleList>
-</cpix:CPIX>`
 }
 
 // TestCheckerCatchesOpenSystemBreakage: the carriage checker applied to the

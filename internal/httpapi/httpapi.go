@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -22,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/speke-go/keyprovider/internal/caller"
 	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
@@ -39,6 +41,8 @@ const (
 	// PathHeartbeat is the SPEKE v1 heartbeat: v1 lets the provider choose
 	// the path; this one is next to copyProtection, as in the v1 examples.
 	PathHeartbeat = "/heartbeat"
+	// PathExport is the license servers' CPIX key export (SigV4 only).
+	PathExport = "/export"
 )
 
 // HeartbeatMessage is the heartbeat's status message.
@@ -54,6 +58,7 @@ type Options struct {
 
 type handler struct {
 	svc *speke.Service
+	exp *speke.Exporter
 	opt Options
 	log *slog.Logger
 	mux *http.ServeMux
@@ -75,15 +80,30 @@ const (
 
 // New returns the key provider's handler.
 func New(svc *speke.Service, opt Options) http.Handler {
-	h := &handler{svc: svc, opt: opt, log: opt.Logger, now: time.Now}
+	h := newHandler(opt)
+	h.svc = svc
+	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
+	h.mux.HandleFunc("GET "+PathHealth, h.health)
+	h.mux.HandleFunc("GET "+PathHeartbeat, h.heartbeat)
+	return h
+}
+
+// NewExport returns the handler of POST PathExport alone. It holds only an
+// Exporter (read-only key lookups), so a process that must never create a
+// key can serve it.
+func NewExport(exp *speke.Exporter, opt Options) http.Handler {
+	h := newHandler(opt)
+	h.exp = exp
+	h.mux.HandleFunc("POST "+PathExport, h.export)
+	return h
+}
+
+func newHandler(opt Options) *handler {
+	h := &handler{opt: opt, log: opt.Logger, now: time.Now, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.log = slog.New(boundedHandler{h.log.Handler()})
-	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
-	h.mux.HandleFunc("GET "+PathHealth, h.health)
-	h.mux.HandleFunc("GET "+PathHeartbeat, h.heartbeat)
 	return h
 }
 
@@ -92,6 +112,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	baseURLKey
+	refusalKey
 )
 
 // WithRequestID returns a context carrying the request id to log (the
@@ -106,6 +127,20 @@ func WithBaseURL(ctx context.Context, u string) context.Context {
 	return context.WithValue(ctx, baseURLKey, u)
 }
 
+type refusal struct {
+	status int
+	msg    string
+}
+
+// WithRefusal returns a context telling the handler to answer status and
+// msg instead of routing the request. The Lambda adapter uses it for the
+// events it cannot turn into a request (a bad base64 body, a malformed
+// event), so that they get the headers and the log line of every other
+// error.
+func WithRefusal(ctx context.Context, status int, msg string) context.Context {
+	return context.WithValue(ctx, refusalKey, refusal{status, msg})
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -114,7 +149,47 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "Internal error")
 		}
 	}()
+	if rf, ok := r.Context().Value(refusalKey).(refusal); ok {
+		h.refuse(w, r, rf)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, rf refusal) {
+	start := h.now()
+	id, ver, _ := setResponseHeaders(w, r)
+	writeError(w, rf.status, rf.msg)
+	h.log.Warn("refused", h.logAttrs(r, start, id, rf.status, ver, "error", rf.msg)...)
+}
+
+// setResponseHeaders sets the headers every SPEKE answer carries and
+// returns the request id and the X-Speke-Version value, if any.
+func setResponseHeaders(w http.ResponseWriter, r *http.Request) (id, ver string, hasVer bool) {
+	id = requestID(r)
+	w.Header().Set("X-Request-Id", id)
+	ver, hasVer = headerValue(r.Header, "X-Speke-Version")
+	if v, ok := speke.EchoVersion(ver); hasVer && ok {
+		// Echoed on every answer, errors included (SPEKE v2), when it
+		// looks like a version number at all.
+		w.Header().Set("X-Speke-Version", v)
+	}
+	w.Header().Set("X-Speke-User-Agent", UserAgent)
+	return id, ver, hasVer
+}
+
+// logAttrs are the attributes of a request's log line, extra appended.
+func (h *handler) logAttrs(r *http.Request, start time.Time, id string, status int, ver string, extra ...any) []any {
+	attrs := []any{
+		"request_id", id, "status", status,
+		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,
+		"speke_version", ver,
+	}
+	if c, ok := caller.FromContext(r.Context()); ok {
+		attrs = append(attrs, "caller_arn", c.UserARN, "caller_account", c.AccountID,
+			"caller", c.Caller, "apigw_request_id", c.RequestID)
+	}
+	return append(attrs, extra...)
 }
 
 func typeName(v any) string {
@@ -152,33 +227,28 @@ func (h *handler) heartbeat(w http.ResponseWriter, _ *http.Request) {
 
 func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	id := requestID(r)
-	w.Header().Set("X-Request-Id", id)
-	verValue, hasVer := headerValue(r.Header, "X-Speke-Version")
-	if v, ok := speke.EchoVersion(verValue); hasVer && ok {
-		// Echoed on every answer, errors included (SPEKE v2), when it
-		// looks like a version number at all.
-		w.Header().Set("X-Speke-Version", v)
+	id, verValue, hasVer := setResponseHeaders(w, r)
+	if ua := speke.UserAgentHeader(verValue, hasVer); ua != speke.UserAgentHeaderV2 {
+		// SPEKE v1 names the header without X- (and knows only that one).
+		w.Header().Del(speke.UserAgentHeaderV2)
+		w.Header().Set(ua, UserAgent)
 	}
-	w.Header().Set(speke.UserAgentHeader(verValue, hasVer), UserAgent)
 
 	status, sum, err := h.serve(w, r, verValue, hasVer)
-	attrs := []any{
-		"request_id", id, "status", status,
-		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,
-		"speke_version", verValue,
-	}
+	var summary []any
 	if sum.ContentID != "" {
-		attrs = append(attrs, "content_id", sum.ContentID, "keys", sum.Keys, "drm_systems", sum.DRMSystems)
+		summary = []any{"content_id", sum.ContentID, "keys", sum.Keys, "kids", kidStrings(sum.KIDs), "drm_systems", sum.DRMSystems}
 	}
 	if sum.EncryptedKeys {
-		attrs = append(attrs, "keys_encrypted", true)
+		summary = append(summary, "keys_encrypted", true)
 	}
+	if sum.CertificateOutsideValidity {
+		summary = append(summary, "warning", "DeliveryData certificate expired or not yet valid; used anyway")
+	}
+	attrs := h.logAttrs(r, start, id, status, verValue, summary...)
 	switch {
-	case err == nil && sum.CertificateOutsideValidity:
-		h.log.Warn("copyProtection", append(attrs, "warning", "DeliveryData certificate expired or not yet valid; used anyway")...)
 	case err == nil:
-		h.log.Info("copyProtection", attrs...)
+		h.audit(r.Context(), "copyProtection", attrs)
 	case status >= 500:
 		h.log.Error("copyProtection", append(attrs, "error", err.Error())...)
 	default:
@@ -187,44 +257,59 @@ func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, ver string, hasVer bool) (int, speke.Summary, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isXML(ct) {
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/xml")
-		return http.StatusUnsupportedMediaType, speke.Summary{}, errors.New("content type " + ct)
-	}
-	if r.ContentLength > cpix.MaxBodyBytes {
-		// Refused before reading: waiting for a body we would refuse
-		// anyway holds the connection until the read timeout.
-		status, msg := Classify(cpix.ErrTooLarge)
-		writeError(w, status, msg)
-		return status, speke.Summary{}, cpix.ErrTooLarge
-	}
-	body, err := readBody(w, r)
+	body, err := requestBody(w, r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = cpix.ErrTooLarge
-		} else {
-			err = errors.Join(cpix.ErrMalformed, err)
-		}
-		status, msg := Classify(err)
-		writeError(w, status, msg)
-		return status, speke.Summary{}, err
+		return fail(w, err), speke.Summary{}, err
 	}
 	resp, err := h.svc.Handle(r.Context(), speke.Request{
 		Version: ver, HasVersion: hasVer, Body: body, BaseURL: h.baseURL(r),
 	})
 	if err != nil {
-		status, msg := Classify(err)
-		if status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
-		writeError(w, status, msg)
-		return status, speke.Summary{}, err
+		return fail(w, err), speke.Summary{}, err
 	}
+	writeXML(w, resp.Body)
+	return http.StatusOK, resp.Summary, nil
+}
+
+// errContentType marks a request body declared as something other than
+// XML.
+var errContentType = errors.New("httpapi: content type is not XML")
+
+// requestBody checks the content type and reads a CPIX request body.
+func requestBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isXML(ct) {
+		return nil, fmt.Errorf("%w: %s", errContentType, ct)
+	}
+	if r.ContentLength > cpix.MaxBodyBytes {
+		// Refused before reading: waiting for a body we would refuse
+		// anyway holds the connection until the read timeout.
+		return nil, cpix.ErrTooLarge
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, cpix.ErrTooLarge
+		}
+		return nil, errors.Join(cpix.ErrMalformed, err)
+	}
+	return body, nil
+}
+
+// fail answers err with its status and message and returns the status.
+func fail(w http.ResponseWriter, err error) int {
+	status, msg := Classify(err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeError(w, status, msg)
+	return status
+}
+
+func writeXML(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(resp.Body)
-	return http.StatusOK, resp.Summary, nil
+	_, _ = w.Write(body)
 }
 
 // readBody reads at most cpix.MaxBodyBytes, in one allocation when the
@@ -282,6 +367,8 @@ func isXML(ct string) bool {
 //
 //   - SPEKE/CPIX rule violations: 422 with the exact SPEKE message.
 //   - An unusable DeliveryData certificate: 422 with the reason.
+//   - A key the store never issued (export): 404 naming the KIDs.
+//   - A body declared as something other than XML: 415.
 //   - Well-formed XML that is not CPIX: 422.
 //   - Body too large: 413. Malformed XML: 400.
 //   - Key store failures and deadlines: 503 (retryable).
@@ -290,11 +377,18 @@ func Classify(err error) (int, string) {
 	var re *speke.RequestError
 	var se *cpix.SyntaxError
 	var ce *cke.CertificateError
+	var nf *keys.NotFoundError
 	switch {
 	case errors.As(err, &re):
 		return http.StatusUnprocessableEntity, re.Message
 	case errors.As(err, &ce):
 		return http.StatusUnprocessableEntity, ce.Reason
+	case errors.As(err, &nf):
+		return http.StatusNotFound, notFoundMessage(nf.KIDs)
+	case errors.Is(err, keys.ErrNotFound):
+		return http.StatusNotFound, notFoundMessage(nil)
+	case errors.Is(err, errContentType):
+		return http.StatusUnsupportedMediaType, "Content-Type must be application/xml"
 	case errors.Is(err, cpix.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
 	case errors.Is(err, cpix.ErrNotCPIX):

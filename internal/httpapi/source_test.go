@@ -20,6 +20,10 @@ func (f fakeSource) Keys(ctx context.Context, cid string, kids []uuid.UUID) ([]k
 	return f(ctx, cid, kids)
 }
 
+func (f fakeSource) Lookup(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
+	return f(ctx, cid, kids)
+}
+
 // TestSourceFailures: a key store failure is a retryable 503 with a short
 // fixed body; nothing partial, no internals.
 func TestSourceFailures(t *testing.T) {

@@ -25,7 +25,7 @@ func TestLocalConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
-	}, keystest.Options{PerContent: true})
+	}, keystest.Options{PerContent: true, Derives: true})
 }
 
 func TestKeyRedaction(t *testing.T) {

@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
@@ -34,9 +35,54 @@ import (
 //     answers with a retryable 5xx. Error strings never contain key bytes.
 //   - contentID is non-empty and has been validated by the caller; Sources
 //     treat it as an opaque string.
+//
+// Lookup is the read-only half, for code that serves keys to players and
+// must never mint one:
+//
+//   - Lookup(ctx, contentID, kids) never creates, writes or changes a key.
+//     It returns keys[i] for kids[i] (duplicates allowed, as for Keys), or
+//     an error and no keys.
+//   - A source that derives keys (HKDF, PlayReady key seed) always finds
+//     them: Lookup returns exactly what Keys returns.
+//   - A source that stores keys returns, when some KIDs were never issued
+//     for contentID, an error that wraps ErrNotFound and is a
+//     *NotFoundError naming each missing KID once, in request order.
+//   - A key returned by Keys is returned by every later Lookup, from any
+//     instance sharing the store; store failures wrap ErrUnavailable as in
+//     Keys.
 type Source interface {
 	Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([]Key, error)
+	Lookup(ctx context.Context, contentID string, kids []uuid.UUID) ([]Key, error)
 }
 
 // ErrUnavailable marks a failure of the key store that a retry may cure.
 var ErrUnavailable = errors.New("keys: key store unavailable")
+
+// ErrNotFound marks a lookup of a key the store never issued. It is not
+// retryable: the caller answers 404.
+var ErrNotFound = errors.New("keys: no such key")
+
+// NotFoundError names the KIDs a Lookup did not find. It wraps ErrNotFound.
+// KIDs are not secret, so they may appear in messages.
+type NotFoundError struct {
+	KIDs []uuid.UUID
+}
+
+func (e *NotFoundError) Error() string {
+	var b strings.Builder
+	b.WriteString("keys: no key issued for KID")
+	if len(e.KIDs) > 1 {
+		b.WriteString("s")
+	}
+	for i, k := range e.KIDs {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(" ")
+		b.WriteString(k.String())
+	}
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }

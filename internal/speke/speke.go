@@ -36,6 +36,7 @@ import (
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 // Service answers SPEKE requests.
@@ -69,8 +70,10 @@ type Response struct {
 
 // Summary describes a request for logs; it never holds key material.
 type Summary struct {
-	ContentID  string
-	Keys       int
+	ContentID string
+	Keys      int
+	// KIDs are the requested KIDs in document order (for the audit log).
+	KIDs       []uuid.UUID
 	DRMSystems int
 	// EncryptedKeys: the answer carries content keys encrypted for the
 	// DeliveryData certificate(s).
@@ -175,6 +178,7 @@ func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("speke: keys for %d KIDs: %w", len(p.kids), err)
 	}
+	sum.KIDs = p.kids
 	if len(got) != len(p.kids) {
 		return nil, fmt.Errorf("speke: key source returned %d keys for %d KIDs: %w", len(got), len(p.kids), keys.ErrUnavailable)
 	}

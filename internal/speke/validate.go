@@ -197,26 +197,14 @@ var hlsMethodSchemes = map[string]drm.Scheme{
 }
 
 func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, error) {
-	switch n := len(doc.ContentKeys); {
-	case n == 0:
-		return nil, reject("Missing ContentKey")
-	case n > MaxContentKeys:
-		return nil, reject("Too many ContentKey elements")
+	kids, texts, index, err := contentKeyIDs(doc)
+	if err != nil {
+		return nil, err
 	}
-	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
-	p.kids = make([]uuid.UUID, 0, len(doc.ContentKeys))
-	p.keys = make([]keyPlan, 0, len(doc.ContentKeys))
-	for _, ck := range doc.ContentKeys {
-		kid, text, err := uuidAttr(ck, "ContentKey", "kid")
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := index[kid]; dup {
-			return nil, reject("Duplicate ContentKey@kid " + kid.String())
-		}
-		index[kid] = len(p.keys)
-		p.kids = append(p.kids, kid)
-		p.keys = append(p.keys, keyPlan{el: ck, kidText: text})
+	p.kids = kids
+	p.keys = make([]keyPlan, len(kids))
+	for i, ck := range doc.ContentKeys {
+		p.keys[i] = keyPlan{el: ck, kidText: texts[i]}
 	}
 	// Schemes in a second pass: a missing KID is reported before a missing
 	// scheme, whatever the key order.
@@ -280,6 +268,36 @@ func uuidAttr(el interface{ Attr(string) (string, bool) }, owner, name string) (
 	return u, text, nil
 }
 
+// contentKeyIDs reads every ContentKey@kid in document order, with the
+// SPEKE messages for too few or too many ContentKeys and for a missing,
+// malformed or repeated KID. It returns the
+// KIDs, their text as written, and each KID's index. SPEKE requests and
+// key exports share it, so both refuse a KID with the same words.
+func contentKeyIDs(doc *cpix.Document) ([]uuid.UUID, []string, map[uuid.UUID]int, error) {
+	switch n := len(doc.ContentKeys); {
+	case n == 0:
+		return nil, nil, nil, reject("Missing ContentKey")
+	case n > MaxContentKeys:
+		return nil, nil, nil, reject("Too many ContentKey elements")
+	}
+	kids := make([]uuid.UUID, 0, len(doc.ContentKeys))
+	texts := make([]string, 0, len(doc.ContentKeys))
+	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
+	for _, ck := range doc.ContentKeys {
+		kid, text, err := uuidAttr(ck, "ContentKey", "kid")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if _, dup := index[kid]; dup {
+			return nil, nil, nil, reject("Duplicate ContentKey@kid " + kid.String())
+		}
+		index[kid] = len(kids)
+		kids = append(kids, kid)
+		texts = append(texts, text)
+	}
+	return kids, texts, index, nil
+}
+
 // decodeBase64Exact decodes XML base64Binary text to exactly n bytes: XML
 // whitespace is removed, padding is required (the standard decoder's
 // rule), and the alphabet is the standard one. Non-zero trailing bits are accepted
@@ -339,29 +357,12 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 	case n > MaxDRMSystems:
 		return reject("Too many DRMSystem elements")
 	}
-	type pair struct{ kid, sys uuid.UUID }
-	seen := make(map[pair]bool, len(doc.DRMSystems))
+	seen := make(map[[2]uuid.UUID]bool, len(doc.DRMSystems))
 	p.systems = make([]systemPlan, 0, len(doc.DRMSystems))
 	for _, ds := range doc.DRMSystems {
-		kid, _, err := uuidAttr(ds, "DRMSystem", "kid")
+		ki, sys, idText, err := drmSystemFor(ds, reg, index, seen)
 		if err != nil {
 			return err
-		}
-		ki, ok := index[kid]
-		if !ok {
-			return reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
-		}
-		sid, idText, err := uuidAttr(ds, "DRMSystem", "systemId")
-		if err != nil {
-			return err
-		}
-		if seen[pair{kid, sid}] {
-			return reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
-		}
-		seen[pair{kid, sid}] = true
-		sys, ok := reg.Lookup(sid)
-		if !ok {
-			return reject("Unsupported DRMSystem " + idText)
 		}
 		sp := systemPlan{el: ds, sys: sys, key: ki, idText: idText}
 		if err := sp.children(p.v1); err != nil {
@@ -385,6 +386,34 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 		}
 	}
 	return nil
+}
+
+// drmSystemFor reads a DRMSystem's KID and system ID with the SPEKE
+// messages, and returns the index of its ContentKey, its system and the
+// system ID as written. seen (KID, system ID pairs) catches repeats. SPEKE
+// requests and key exports share it.
+func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int, seen map[[2]uuid.UUID]bool) (int, drm.System, string, error) {
+	kid, _, err := uuidAttr(ds, "DRMSystem", "kid")
+	if err != nil {
+		return 0, nil, "", err
+	}
+	ki, ok := index[kid]
+	if !ok {
+		return 0, nil, "", reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
+	}
+	sid, idText, err := uuidAttr(ds, "DRMSystem", "systemId")
+	if err != nil {
+		return 0, nil, "", err
+	}
+	if seen[[2]uuid.UUID{kid, sid}] {
+		return 0, nil, "", reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
+	}
+	seen[[2]uuid.UUID{kid, sid}] = true
+	sys, ok := reg.Lookup(sid)
+	if !ok {
+		return 0, nil, "", reject("Unsupported DRMSystem " + idText)
+	}
+	return ki, sys, idText, nil
 }
 
 // children records which signaling the DRMSystem asks for and rejects

@@ -57,11 +57,12 @@ func TestNewConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		vars map[string]string
-		want any
+		vars    map[string]string
+		want    any
+		derives bool
 	}{
-		{map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": table, "AWS_LAMBDA_FUNCTION_NAME": "fn"}, &dynamokeys.Store{}},
-		{map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": secret, "SECRET_REFRESH_INTERVAL": "1m"}, &secretkeys.Source{}},
+		{map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": table, "AWS_LAMBDA_FUNCTION_NAME": "fn"}, &dynamokeys.Store{}, false},
+		{map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": secret, "SECRET_REFRESH_INTERVAL": "1m"}, &secretkeys.Source{}, true},
 	} {
 		t.Run(tc.vars["KEY_SOURCE"], func(t *testing.T) {
 			keystest.Run(t, func(t *testing.T) keys.Source {
@@ -73,7 +74,7 @@ func TestNewConformance(t *testing.T) {
 					t.Fatalf("got a %T", s)
 				}
 				return s
-			}, keystest.Options{PerContent: true})
+			}, keystest.Options{PerContent: true, Derives: tc.derives})
 		})
 	}
 }

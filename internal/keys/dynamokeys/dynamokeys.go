@@ -18,6 +18,9 @@
 //
 //   - One consistent BatchGetItem per request (per 100 distinct KIDs) reads
 //     every key that exists; a request whose keys all exist costs one call.
+//   - Lookup (the players' path) makes only those reads: it never writes,
+//     and reports KIDs without an item as keys.NotFoundError. A read-only
+//     IAM role (dynamodb:BatchGetItem) suffices for it.
 //   - A missing key is generated with crypto/rand and written with a
 //     conditional PutItem (attribute_not_exists): the first writer wins, and
 //     every caller that lost the race, in this process or any other, returns
@@ -149,31 +152,9 @@ func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
 	defer cancel()
-
-	// DynamoDB rejects a BatchGetItem that names one item twice, and one
-	// KID must get one key however often it is asked for.
-	unique := make([]uuid.UUID, 0, len(kids))
-	seen := make(map[uuid.UUID]bool, len(kids))
-	for _, k := range kids {
-		if !seen[k] {
-			seen[k] = true
-			unique = append(unique, k)
-		}
-	}
-
-	found := make(map[uuid.UUID]keys.Key, len(unique))
-	for start := 0; start < len(unique); start += maxBatchGet {
-		chunk := unique[start:min(start+maxBatchGet, len(unique))]
-		if err := s.batchGet(ctx, contentID, chunk, found); err != nil {
-			return nil, err
-		}
-	}
-
-	var missing []uuid.UUID
-	for _, k := range unique {
-		if _, ok := found[k]; !ok {
-			missing = append(missing, k)
-		}
+	found, missing, err := s.read(ctx, contentID, kids)
+	if err != nil {
+		return nil, err
 	}
 	if len(missing) > 0 {
 		created, err := s.createAll(ctx, contentID, missing)
@@ -184,12 +165,65 @@ func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([
 			found[k] = created[i]
 		}
 	}
+	return inOrder(kids, found), nil
+}
 
+// Lookup implements keys.Source. It only reads (one consistent
+// BatchGetItem per 100 distinct KIDs) and never writes: KIDs without an
+// item give a *keys.NotFoundError.
+func (s *Store) Lookup(ctx context.Context, contentID string, kids []uuid.UUID) ([]keys.Key, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", keys.ErrUnavailable, err)
+	}
+	if len(kids) == 0 {
+		return []keys.Key{}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
+	defer cancel()
+	found, missing, err := s.read(ctx, contentID, kids)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("dynamokeys: content %q: %w", contentID, &keys.NotFoundError{KIDs: missing})
+	}
+	return inOrder(kids, found), nil
+}
+
+// read fetches the stored keys of kids. missing lists the distinct KIDs
+// without an item, in request order.
+func (s *Store) read(ctx context.Context, contentID string, kids []uuid.UUID) (found map[uuid.UUID]keys.Key, missing []uuid.UUID, err error) {
+	// DynamoDB rejects a BatchGetItem that names one item twice, and one
+	// KID must get one key however often it is asked for.
+	unique := make([]uuid.UUID, 0, len(kids))
+	seen := make(map[uuid.UUID]bool, len(kids))
+	for _, k := range kids {
+		if !seen[k] {
+			seen[k] = true
+			unique = append(unique, k)
+		}
+	}
+	found = make(map[uuid.UUID]keys.Key, len(unique))
+	for start := 0; start < len(unique); start += maxBatchGet {
+		chunk := unique[start:min(start+maxBatchGet, len(unique))]
+		if err := s.batchGet(ctx, contentID, chunk, found); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, k := range unique {
+		if _, ok := found[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	return found, missing, nil
+}
+
+func inOrder(kids []uuid.UUID, found map[uuid.UUID]keys.Key) []keys.Key {
 	out := make([]keys.Key, len(kids))
 	for i, k := range kids {
 		out[i] = found[k]
 	}
-	return out, nil
+	return out
 }
 
 // batchGet reads the items of kids (distinct, at most 100) into found.

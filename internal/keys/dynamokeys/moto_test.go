@@ -225,6 +225,90 @@ func TestMotoCallsPerRequest(t *testing.T) {
 	}
 }
 
+// TestMotoLookupReadOnly pins what the players' path costs and touches: one
+// consistent BatchGetItem per 100 distinct KIDs, never a write, found or
+// not, and the table holds exactly the items it held before.
+func TestMotoLookupReadOnly(t *testing.T) {
+	table := newTable(t)
+	counter := &mototest.Counter{}
+	s := motoStore(t, table, counter)
+	cid := keystest.RandomContentID()
+	kids := make([]uuid.UUID, 150)
+	for i := range kids {
+		kids[i] = keystest.RandomKID()
+	}
+	issued, err := s.Keys(t.Context(), cid, kids[:120])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		kids      []uuid.UUID
+		batches   int
+		wantFound bool
+	}{
+		{"one known", kids[:1], 1, true},
+		{"120 known, some twice", append(append([]uuid.UUID{}, kids[:120]...), kids[:5]...), 2, true},
+		{"one unknown", kids[120:121], 1, false},
+		{"known and unknown", kids, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			counter.Take()
+			ks, err := s.Lookup(t.Context(), cid, tc.kids)
+			calls := counter.Take()
+			if calls["BatchGetItem"] != tc.batches || mototest.Total(calls) != tc.batches {
+				t.Errorf("calls %v, want %d BatchGetItem and nothing else", calls, tc.batches)
+			}
+			if !tc.wantFound {
+				var nf *keys.NotFoundError
+				if ks != nil || !errors.As(err, &nf) {
+					t.Fatalf("%d keys, %v", len(ks), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, k := range ks {
+				if !k.Equal(issued[i%120]) {
+					t.Fatalf("KID %d: Lookup differs from Keys", i)
+				}
+			}
+		})
+	}
+	out, err := clean(t).Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 120 {
+		t.Fatalf("table holds %d items after lookups, want the 120 issued", len(out.Items))
+	}
+}
+
+// TestMotoLookupOutage: a store failure during Lookup is ErrUnavailable
+// (retryable), never NotFound (which would tell a player the key is gone).
+func TestMotoLookupOutage(t *testing.T) {
+	table := newTable(t)
+	kid := keystest.RandomKID()
+	if _, err := motoStore(t, table, nil).Keys(t.Context(), "c", []uuid.UUID{kid}); err != nil {
+		t.Fatal(err)
+	}
+	down := &mototest.Faulty{Plan: func(int, string, int) mototest.Fault { return mototest.ResetBeforeSend }}
+	c := dynamodb.NewFromConfig(mototest.Config(t, down), func(o *dynamodb.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, 5*time.Millisecond)
+	})
+	s, err := dynamokeys.New(c, table, dynamokeys.Options{CallTimeout: awskeys.CallTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []uuid.UUID{kid, keystest.RandomKID()} {
+		ks, err := s.Lookup(t.Context(), "c", []uuid.UUID{k})
+		if ks != nil || !errors.Is(err, keys.ErrUnavailable) || errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("outage: %d keys, %v", len(ks), err)
+		}
+	}
+}
+
 // blindReads hides the batch read's results, so every KID looks new and
 // the conditional put meets an existing item (a lost race), and optionally
 // strips the old item from the exception to force the GetItem fallback.

@@ -32,6 +32,38 @@ func newStore(t *testing.T, api dynamokeys.API) *dynamokeys.Store {
 func TestFakeConformance(t *testing.T) {
 	db := newFakeDB()
 	keystest.Run(t, func(t *testing.T) keys.Source { return newStore(t, db) }, keystest.Options{PerContent: true})
+	if db.putCalls == 0 {
+		t.Fatal("the suite never created a key")
+	}
+}
+
+// TestLookupNeverWrites: with writes made to fail, Lookup still answers
+// found and not-found, and never tries one; throttled reads are retried.
+func TestLookupNeverWrites(t *testing.T) {
+	db := newFakeDB()
+	kid, unknown := keystest.RandomKID(), keystest.RandomKID()
+	db.put("c", kid.String(), &types.AttributeValueMemberB{Value: bytes.Repeat([]byte{7}, 16)})
+	db.putErr = func(map[string]types.AttributeValue) error { return errors.New("fake: write refused") }
+	db.unprocessedRounds = 1
+	s := newStore(t, db)
+	ks, err := s.Lookup(t.Context(), "c", []uuid.UUID{kid, kid})
+	if err != nil || len(ks) != 2 || ks[0].Reveal()[0] != 7 || !ks[1].Equal(ks[0]) {
+		t.Fatalf("Lookup of a stored key: %d keys, %v", len(ks), err)
+	}
+	_, err = s.Lookup(t.Context(), "c", []uuid.UUID{unknown, kid, unknown})
+	var nf *keys.NotFoundError
+	if !errors.As(err, &nf) || len(nf.KIDs) != 1 || nf.KIDs[0] != unknown {
+		t.Fatalf("unknown KID: %v", err)
+	}
+	if want := "no key issued for KID " + unknown.String(); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if db.putCalls != 0 || db.getCalls != 0 {
+		t.Fatalf("Lookup made %d PutItem and %d GetItem calls", db.putCalls, db.getCalls)
+	}
+	if db.batchCalls != 3 {
+		t.Errorf("%d BatchGetItem calls, want 3 (one retry of unprocessed keys)", db.batchCalls)
+	}
 }
 
 func TestNewValidates(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -25,6 +26,10 @@ type Options struct {
 	// (the PlayReady key-seed derivation); the suite then skips the check
 	// that different content IDs give different keys.
 	PerContent bool
+	// Derives is true for sources that compute keys from a seed: their
+	// Lookup finds every KID. For stores (false) the suite checks that
+	// Lookup reports KIDs never issued as not found and creates nothing.
+	Derives bool
 }
 
 // RandomKID returns a fresh random KID.
@@ -184,6 +189,157 @@ func Run(t *testing.T, open Open, opt Options) {
 			// A source may answer from memory without I/O; it must then
 			// still answer correctly.
 			if len(ks) != 1 || ks[0].IsZero() {
+				t.Fatalf("cancelled context: %d keys and no error", len(ks))
+			}
+			return
+		}
+		if ks != nil {
+			t.Error("error with non-nil keys")
+		}
+		if !errors.Is(err, keys.ErrUnavailable) {
+			t.Errorf("error %v does not wrap ErrUnavailable", err)
+		}
+	})
+	runLookup(t, open, opt)
+}
+
+func runLookup(t *testing.T, open Open, opt Options) {
+	t.Run("LookupFindsIssuedKeys", func(t *testing.T) {
+		cid := RandomContentID()
+		kids := []uuid.UUID{RandomKID(), RandomKID(), RandomKID()}
+		issued, err := open(t).Keys(context.Background(), cid, kids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another instance, another order, one KID twice.
+		got, err := open(t).Lookup(context.Background(), cid, []uuid.UUID{kids[2], kids[0], kids[1], kids[2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 {
+			t.Fatalf("got %d keys for 4 KIDs", len(got))
+		}
+		if !got[0].Equal(issued[2]) || !got[1].Equal(issued[0]) || !got[2].Equal(issued[1]) || !got[3].Equal(issued[2]) {
+			t.Error("Lookup returned other keys than Keys issued")
+		}
+	})
+	t.Run("LookupEmpty", func(t *testing.T) {
+		ks, err := open(t).Lookup(context.Background(), RandomContentID(), nil)
+		if err != nil || len(ks) != 0 {
+			t.Fatalf("Lookup(nil) = %d keys, %v", len(ks), err)
+		}
+	})
+	t.Run("LookupNeverIssued", func(t *testing.T) {
+		cid := RandomContentID()
+		known := RandomKID()
+		if _, err := open(t).Keys(context.Background(), cid, []uuid.UUID{known}); err != nil {
+			t.Fatal(err)
+		}
+		a, b := RandomKID(), RandomKID()
+		req := []uuid.UUID{a, known, b, a}
+		ks, err := open(t).Lookup(context.Background(), cid, req)
+		if opt.Derives {
+			if err != nil {
+				t.Fatalf("a deriving source did not find a KID: %v", err)
+			}
+			later, err := open(t).Keys(context.Background(), cid, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range req {
+				if !ks[i].Equal(later[i]) || ks[i].IsZero() {
+					t.Fatalf("Lookup and Keys disagree on KID %d", i)
+				}
+			}
+			return
+		}
+		if err == nil || ks != nil {
+			t.Fatalf("Lookup of never-issued KIDs: %d keys, error %v", len(ks), err)
+		}
+		if !errors.Is(err, keys.ErrNotFound) {
+			t.Errorf("error %v does not wrap ErrNotFound", err)
+		}
+		if errors.Is(err, keys.ErrUnavailable) {
+			t.Errorf("not-found error %v also claims the store is unavailable", err)
+		}
+		var nf *keys.NotFoundError
+		if !errors.As(err, &nf) {
+			t.Fatalf("error %v is not a *keys.NotFoundError", err)
+		}
+		if !slices.Equal(nf.KIDs, []uuid.UUID{a, b}) {
+			t.Errorf("NotFoundError names %v, want %v", nf.KIDs, []uuid.UUID{a, b})
+		}
+		// Lookup created nothing: still not found, and the first Keys
+		// call afterwards issues the key that Lookup then finds.
+		if _, err := open(t).Lookup(context.Background(), cid, []uuid.UUID{a}); !errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("second Lookup: %v; a Lookup created a key", err)
+		}
+		issued, err := open(t).Keys(context.Background(), cid, []uuid.UUID{a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := open(t).Lookup(context.Background(), cid, []uuid.UUID{a})
+		if err != nil || !found[0].Equal(issued[0]) {
+			t.Fatalf("Lookup after Keys: %v", err)
+		}
+	})
+	t.Run("LookupOtherContentID", func(t *testing.T) {
+		// A KID issued under one content ID is not a key of another.
+		kid := RandomKID()
+		issued, err := open(t).Keys(context.Background(), RandomContentID(), []uuid.UUID{kid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks, err := open(t).Lookup(context.Background(), RandomContentID(), []uuid.UUID{kid})
+		switch {
+		case !opt.Derives && !errors.Is(err, keys.ErrNotFound):
+			t.Fatalf("KID of another content ID: %d keys, %v", len(ks), err)
+		case opt.Derives && err != nil:
+			t.Fatal(err)
+		case opt.Derives && opt.PerContent && ks[0].Equal(issued[0]):
+			t.Fatal("one KID under two content IDs looked up the same key")
+		}
+	})
+	t.Run("LookupLargeBatch", func(t *testing.T) {
+		cid := RandomContentID()
+		kids := make([]uuid.UUID, 150)
+		for i := range kids {
+			kids[i] = RandomKID()
+		}
+		issued, err := open(t).Keys(context.Background(), cid, kids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := append(append([]uuid.UUID{}, kids...), kids[:10]...)
+		got, err := open(t).Lookup(context.Background(), cid, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(req) {
+			t.Fatalf("got %d keys for %d KIDs", len(got), len(req))
+		}
+		for i := range req {
+			if !got[i].Equal(issued[i%150]) {
+				t.Fatalf("KID %d: Lookup differs from Keys", i)
+			}
+		}
+		if opt.Derives {
+			return
+		}
+		// One unknown KID past the first 100 fails the whole batch.
+		extra := RandomKID()
+		ks, err := open(t).Lookup(context.Background(), cid, append(append([]uuid.UUID{}, kids...), extra))
+		var nf *keys.NotFoundError
+		if ks != nil || !errors.As(err, &nf) || !slices.Equal(nf.KIDs, []uuid.UUID{extra}) {
+			t.Fatalf("151st KID unknown: %d keys, %v", len(ks), err)
+		}
+	})
+	t.Run("LookupCancelledContext", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ks, err := open(t).Lookup(ctx, RandomContentID(), []uuid.UUID{RandomKID()})
+		if err == nil {
+			if !opt.Derives || len(ks) != 1 || ks[0].IsZero() {
 				t.Fatalf("cancelled context: %d keys and no error", len(ks))
 			}
 			return

@@ -73,7 +73,7 @@ func TestMotoConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				return s
-			}, keystest.Options{PerContent: tc.perContent})
+			}, keystest.Options{PerContent: tc.perContent, Derives: true})
 		})
 	}
 }
