@@ -23,8 +23,8 @@ vet:
 	@out=$$(gofmt -l internal lambda); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.1 ./internal/... ./lambda/...
 
-## test-unit: the service's tests (protocol, keys, handler, fuzz seeds), with the race detector
-test-unit:
+## test-unit: the service's tests (protocol, keys, handler, playback in Chromium, fuzz seeds), with the race detector
+test-unit: player-deps
 	$(GO) test -race -count=1 ./internal/... ./lambda/...
 
 ## fuzz-smoke: a short run of every fuzz target (longer runs by hand)
@@ -37,11 +37,29 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzPlayReadyObject -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzNewFairPlay -fuzztime=10s ./internal/drm
 	$(GO) test -run='^$$' -fuzz=FuzzDecodePRO -fuzztime=10s ./internal/drm/drmtest
+	$(GO) test -run='^$$' -fuzz=FuzzLicense -fuzztime=10s ./internal/playback
+	$(GO) test -run='^$$' -fuzz=FuzzToken -fuzztime=10s ./internal/playback
 	$(GO) test -run='^$$' -fuzz=FuzzParseCertificate -fuzztime=10s ./internal/cke
 
 ## bench: the handler benchmarks
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/httpapi
+
+# ---- Players ----
+BROWSER_DIR := internal/playback/testdata/browser
+
+.PHONY: player-deps demo
+
+## player-deps: Shaka Player and puppeteer-core for the playback tests and the demo (npm ci, pinned by the lockfile)
+player-deps: $(BROWSER_DIR)/node_modules/.package-lock.json
+
+$(BROWSER_DIR)/node_modules/.package-lock.json: $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+## demo: the key provider, a clip packaged with its keys and a Shaka Player page on 127.0.0.1 that plays it (DEMO_ARGS=-once: exit after the headless check)
+demo: player-deps
+	$(GO) run ./internal/demo $(DEMO_ARGS)
 
 .PHONY: test-aws bench-aws
 

@@ -6,8 +6,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/speke-go/keyprovider/internal/config"
@@ -15,12 +17,17 @@ import (
 	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/awskeys"
+	"github.com/speke-go/keyprovider/internal/playback"
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
-// New builds the handler for cfg: the SPEKE routes and the key export, on
-// one address.
+// New builds the handler for cfg: exactly the routes of cfg.Serve. The
+// player routes and the export reach the key source only through Lookup.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
 	src, err := keySource(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -31,10 +38,62 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 	}
 	opt := httpapi.Options{PublicBaseURL: cfg.PublicBaseURL, Logger: log}
 	mux := http.NewServeMux()
-	// The export reaches the key source only through Lookup.
-	mux.Handle("POST "+httpapi.PathExport, httpapi.NewExport(speke.NewExporter(src, reg), opt))
-	mux.Handle("/", httpapi.New(speke.New(src, reg), opt))
+	var spekeH, playH http.Handler
+	for _, r := range cfg.Serve.Routes() {
+		var h http.Handler
+		switch {
+		case slices.Contains(routes.Players, r):
+			if playH == nil {
+				if playH, err = players(ctx, cfg, src, log); err != nil {
+					return nil, err
+				}
+			}
+			h = playH
+		case r.Path == routes.Export:
+			h = httpapi.NewExport(speke.NewExporter(src, reg), opt)
+		case r.Path == routes.Health && cfg.Serve == config.ServeReadOnly:
+			h = http.HandlerFunc(health)
+		default:
+			if spekeH == nil {
+				spekeH = httpapi.New(speke.New(src, reg), opt)
+			}
+			h = spekeH
+		}
+		mux.Handle(r.Pattern(), h)
+	}
 	return mux, nil
+}
+
+// players builds the player routes' handler. It sees the key source only
+// as a playback.Lookuper, so it cannot create keys.
+func players(ctx context.Context, cfg config.Config, src playback.Lookuper, log *slog.Logger) (http.Handler, error) {
+	var key []byte
+	var err error
+	if id := cfg.Players.TokenSecretID; id != "" {
+		ctx, cancel := context.WithTimeout(ctx, startupTimeout)
+		defer cancel()
+		key, err = awskeys.TokenKey(ctx, cfg.AWS, id)
+	} else {
+		key, err = keys.ReadOrCreateSecretFile(cfg.DataDir, TokenKeyFileName, playback.TokenKeySize)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("playback token key: %w", err)
+	}
+	return playback.New(playback.Options{
+		Keys:           src,
+		TokenKey:       key,
+		AllowedOrigins: cfg.Players.AllowedOrigins,
+		RequestID:      httpapi.RequestID,
+		Logger:         log,
+	})
+}
+
+// TokenKeyFileName is the local playback-token key in DATA_DIR.
+const TokenKeyFileName = "playback-token.key"
+
+func health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 // startupTimeout bounds the AWS calls that check the key store at start

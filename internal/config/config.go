@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/speke-go/keyprovider/internal/drm"
+	"github.com/speke-go/keyprovider/internal/routes"
 )
 
 // Config is the service configuration.
@@ -43,10 +44,55 @@ type Config struct {
 	AWS AWS
 	// LogLevel is LOG_LEVEL (debug, info, warn, error; default info).
 	LogLevel slog.Level
+	// Serve selects the routes this process answers (SERVE: all, speke
+	// or readonly, any letter case; default all).
+	Serve Serve
+	// Players configures the player endpoints.
+	Players Players
+	// Warnings are settings Load adjusted; the caller logs them.
+	Warnings []string
 	// DRM holds the signaling settings: CLEARKEY_LICENSE_URL,
 	// WIDEVINE_PROVIDER, WIDEVINE_CONTENT_ID, PLAYREADY_LA_URL,
 	// PLAYREADY_LUI_URL, PLAYREADY_DS_ID, FAIRPLAY_SKD_TEMPLATE.
 	DRM drm.Config
+}
+
+// Serve is a serving mode: which routes a process answers.
+type Serve string
+
+// Serving modes.
+const (
+	// ServeAll answers every route (`make run`).
+	ServeAll Serve = "all"
+	// ServeSPEKE answers the SPEKE routes only (the function that may
+	// create keys).
+	ServeSPEKE Serve = "speke"
+	// ServeReadOnly answers the player and export routes, which only read
+	// keys.
+	ServeReadOnly Serve = "readonly"
+)
+
+// Routes lists the routes of the mode.
+func (s Serve) Routes() []routes.Route {
+	switch s {
+	case ServeSPEKE:
+		return routes.SPEKE
+	case ServeReadOnly:
+		return routes.ReadOnly
+	}
+	return routes.All
+}
+
+// Players configures the player endpoints (key URL and Clear Key license).
+type Players struct {
+	// TokenSecretID is PLAYBACK_TOKEN_SECRET_ID: the Secrets Manager
+	// secret (name or ARN) whose SecretString is the standard base64 of
+	// the 32-byte HS256 token key. Empty: the key is the local file
+	// DataDir/playback-token.key, created on first run.
+	TokenSecretID string
+	// AllowedOrigins is CORS_ALLOWED_ORIGINS, comma-separated origins
+	// (scheme://host[:port]) or "*" (the default).
+	AllowedOrigins []string
 }
 
 // DynamoDB is the DynamoDB key store's configuration.
@@ -119,6 +165,8 @@ func Load(getenv func(string) string) (Config, error) {
 			FunctionName:    getenv("AWS_LAMBDA_FUNCTION_NAME"),
 			FunctionVersion: getenv("AWS_LAMBDA_FUNCTION_VERSION"),
 		},
+		Serve:   Serve(orDefault(strings.ToLower(strings.TrimSpace(getenv("SERVE"))), string(ServeAll))),
+		Players: Players{TokenSecretID: strings.TrimSpace(getenv("PLAYBACK_TOKEN_SECRET_ID"))},
 		DRM: drm.Config{
 			ClearKeyLicenseURL:  getenv("CLEARKEY_LICENSE_URL"),
 			WidevineProvider:    getenv("WIDEVINE_PROVIDER"),
@@ -150,6 +198,29 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("KEY_SOURCE must be local, dynamodb or secretsmanager, not %q", c.KeySource))
 	}
+	switch c.Serve {
+	case ServeAll, ServeSPEKE, ServeReadOnly:
+	default:
+		errs = append(errs, fmt.Errorf("SERVE must be all, speke or readonly, not %q", c.Serve))
+	}
+	if c.DataDir == "" && !c.Lambda {
+		c.DataDir = "data"
+	}
+	if c.Serve != ServeSPEKE && c.Players.TokenSecretID == "" && c.DataDir == "" {
+		// Under Lambda a token key in /tmp would differ per instance.
+		if c.Serve == ServeReadOnly {
+			errs = append(errs, errors.New("SERVE=readonly under Lambda needs PLAYBACK_TOKEN_SECRET_ID (the token key's secret) or DATA_DIR on durable storage"))
+		} else {
+			// A stack from before the player routes: keep serving SPEKE.
+			c.Serve = ServeSPEKE
+			c.Warnings = append(c.Warnings, "player routes off: under Lambda they need PLAYBACK_TOKEN_SECRET_ID (or DATA_DIR on durable storage); serving the SPEKE routes only")
+		}
+	}
+	origins, err := parseOrigins(getenv("CORS_ALLOWED_ORIGINS"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Players.AllowedOrigins = origins
 	if v := getenv("SECRET_REFRESH_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < MinSecretRefresh {
@@ -191,6 +262,34 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseOrigins reads a comma-separated list of CORS origins; empty means
+// "*". An origin is what browsers send in Origin: scheme://host[:port],
+// no path, no trailing slash.
+func parseOrigins(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return []string{"*"}, nil
+	}
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Scheme+"://"+u.Host != o {
+				return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://player.example.com (or *)", o)
+			}
+		}
+		out = append(out, o)
+	}
+	if len(out) == 0 {
+		return []string{"*"}, nil
+	}
+	return out, nil
 }
 
 // drmError restates a drm.SettingError with environment variable names.

@@ -34,7 +34,36 @@ func TestLoad(t *testing.T) {
 			if !c.Lambda || c.PublicBaseURL != "" {
 				t.Errorf("%+v", c)
 			}
+			// No token key: the player routes stay off, with a warning.
+			if c.Serve != ServeSPEKE || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "PLAYBACK_TOKEN_SECRET_ID") {
+				t.Errorf("serve %q, warnings %q", c.Serve, c.Warnings)
+			}
 		}},
+		{"serving modes", nil, "", func(t *testing.T, c Config) {
+			if c.Serve != ServeAll || len(c.Warnings) != 0 || c.Players.TokenSecretID != "" || strings.Join(c.Players.AllowedOrigins, ",") != "*" {
+				t.Errorf("defaults: %+v", c)
+			}
+			for v, want := range map[string]Serve{"ReadOnly": ServeReadOnly, " speke ": ServeSPEKE, "ALL": ServeAll} {
+				c, err := Load(env(map[string]string{"SERVE": v}))
+				if err != nil || c.Serve != want {
+					t.Errorf("SERVE=%q: %q, %v", v, c.Serve, err)
+				}
+			}
+		}},
+		{"unknown SERVE", map[string]string{"SERVE": "players"}, "SERVE must be all, speke or readonly", nil},
+		{"readonly under lambda with the token secret", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "KEY_SOURCE": "dynamodb", "TABLE_NAME": "keys", "SERVE": "readonly", "PLAYBACK_TOKEN_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:1:secret:t"}, "", func(t *testing.T, c Config) {
+			if c.Serve != ServeReadOnly || c.Players.TokenSecretID == "" || c.DataDir != "" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"readonly under lambda without a token key", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "KEY_SOURCE": "dynamodb", "TABLE_NAME": "keys", "SERVE": "readonly"}, "needs PLAYBACK_TOKEN_SECRET_ID", nil},
+		{"CORS origins", map[string]string{"CORS_ALLOWED_ORIGINS": " https://a.example ,http://127.0.0.1:8000,"}, "", func(t *testing.T, c Config) {
+			if strings.Join(c.Players.AllowedOrigins, ",") != "https://a.example,http://127.0.0.1:8000" {
+				t.Errorf("%q", c.Players.AllowedOrigins)
+			}
+		}},
+		{"CORS origin with a path", map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example/"}, "CORS_ALLOWED_ORIGINS", nil},
+		{"CORS origin without scheme", map[string]string{"CORS_ALLOWED_ORIGINS": "a.example"}, "CORS_ALLOWED_ORIGINS", nil},
 		{"local source under lambda needs DATA_DIR", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x"}, "needs DATA_DIR", nil},
 		{"unknown key source", map[string]string{"KEY_SOURCE": "s3"}, "KEY_SOURCE must be", nil},
 		{"relative base URL", map[string]string{"PUBLIC_BASE_URL": "keys.example.com"}, "PUBLIC_BASE_URL must be", nil},

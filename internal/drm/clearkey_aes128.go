@@ -1,8 +1,7 @@
 package drm
 
 import (
-	"net/url"
-
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
@@ -42,19 +41,13 @@ func (*ClearKeyAES128) NeedsIV() bool { return true }
 // Children implements System: whole-segment AES-128 exists only in HLS.
 func (*ClearKeyAES128) Children() Want { return Want{HLS: true} }
 
-// KeyURL returns the URL players fetch the raw key from. The content ID is
-// path-escaped, which also keeps quotes out of the quoted HLS attribute.
-func KeyURL(baseURL, contentID string, kid uuid.UUID) string {
-	return baseURL + "/client/" + url.PathEscape(contentID) + "/" + kid.String()
-}
-
 // Signal implements System. The tag follows the MediaPackage v2 guide:
 // METHOD, URI, KEYFORMAT "identity", KEYFORMATVERSIONS "1"; no SCHEME and no
 // IV attribute (the packager writes the IV it encrypts with).
 func (*ClearKeyAES128) Signal(in Input) (Signaling, error) {
 	var out Signaling
 	if in.Want.HLS {
-		out.setHLS(HLSKey{Method: "AES-128", URI: KeyURL(in.BaseURL, in.ContentID, in.KID), KeyFormat: "identity", KeyFormatVersions: "1"})
+		out.setHLS(HLSKey{Method: "AES-128", URI: routes.KeyURL(in.BaseURL, in.ContentID, in.KID), KeyFormat: "identity", KeyFormatVersions: "1"})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package drm
 import (
 	"strings"
 
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
@@ -14,7 +15,7 @@ var CommonSystemID = uuid.MustParse("1077efec-c0b2-4d02-ace3-3c1e52e2fb4b")
 // ContentProtectionData holding that box and the Clear Key license URL.
 type CommonPSSH struct {
 	// LicenseURL is the Clear Key license URL players POST to; empty means
-	// Input.BaseURL + "/clearkey/license".
+	// routes.LicenseURL(Input.BaseURL).
 	LicenseURL string
 }
 
@@ -42,7 +43,7 @@ func (c *CommonPSSH) Signal(in Input) (Signaling, error) {
 		// configuration, and dash.js finds it by its "dashif" prefix.
 		lic := c.LicenseURL
 		if lic == "" {
-			lic = in.BaseURL + "/clearkey/license"
+			lic = routes.LicenseURL(in.BaseURL)
 		}
 		const open, end = `<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">`, `</dashif:Laurl>`
 		lic = EscapeXMLText(lic)

@@ -147,7 +147,7 @@ func (r *Registry) Lookup(id uuid.UUID) (System, bool) {
 // is valid and is what `make run` uses.
 type Config struct {
 	// ClearKeyLicenseURL is the W3C Clear Key license URL put in DASH
-	// signaling. Empty means Input.BaseURL + "/clearkey/license".
+	// signaling. Empty means routes.LicenseURL(Input.BaseURL).
 	ClearKeyLicenseURL string
 
 	// WidevineProvider is written as WidevinePsshData.provider when not

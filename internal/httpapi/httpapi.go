@@ -27,6 +27,7 @@ import (
 	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/keys"
+	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
@@ -34,15 +35,15 @@ import (
 // and Speke-User-Agent (SPEKE v1).
 const UserAgent = "speke-go-keyprovider/0.1"
 
-// Routes.
+// Routes (defined in package routes).
 const (
-	PathCopyProtection = "/copyProtection"
-	PathHealth         = "/healthz"
+	PathCopyProtection = routes.CopyProtection
+	PathHealth         = routes.Health
 	// PathHeartbeat is the SPEKE v1 heartbeat: v1 lets the provider choose
 	// the path; this one is next to copyProtection, as in the v1 examples.
-	PathHeartbeat = "/heartbeat"
+	PathHeartbeat = routes.Heartbeat
 	// PathExport is the license servers' CPIX key export (SigV4 only).
-	PathExport = "/export"
+	PathExport = routes.Export
 )
 
 // HeartbeatMessage is the heartbeat's status message.
@@ -201,6 +202,10 @@ func typeName(v any) string {
 	}
 	return "other"
 }
+
+// RequestID is the id the request is logged under: the Lambda request id
+// when the adapter set one, else a fresh random id.
+func RequestID(r *http.Request) string { return requestID(r) }
 
 func requestID(r *http.Request) string {
 	if id, ok := r.Context().Value(requestIDKey).(string); ok && id != "" {

@@ -22,44 +22,61 @@ type Local struct{ h *HKDF }
 var _ Source = (*Local)(nil)
 
 // OpenLocal loads the seed from dir/seed.key, creating the directory (0700)
-// and the seed file (0600, 32 bytes from crypto/rand) on first use.
-//
-// Creation is first-writer-wins across processes: the seed is written to a
-// temporary file and hard-linked into place, and a process that loses the
-// race reads the winner's seed. A seed file of the wrong size is an error,
-// never silently replaced, because replacing it would change every key.
+// and the seed file (0600, 32 bytes from crypto/rand) on first use, first
+// writer wins (see ReadOrCreateSecretFile).
 func OpenLocal(dir string) (*Local, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("keys: create data dir: %w", err)
-	}
-	path := filepath.Join(dir, SeedFileName)
-	seed, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		seed, err = createSeed(dir, path)
-	}
+	seed, err := ReadOrCreateSecretFile(dir, SeedFileName, SeedSize)
 	if err != nil {
-		return nil, fmt.Errorf("keys: seed file %s: %w", path, err)
+		return nil, err
 	}
 	h, err := NewHKDF(seed)
 	if err != nil {
-		return nil, fmt.Errorf("keys: seed file %s: %w", path, err)
+		return nil, fmt.Errorf("keys: seed file %s: %w", filepath.Join(dir, SeedFileName), err)
 	}
 	return &Local{h: h}, nil
 }
 
-func createSeed(dir, path string) ([]byte, error) {
-	tmp, err := os.CreateTemp(dir, ".seed-*")
+// ReadOrCreateSecretFile returns the contents of dir/name, a file of
+// exactly size random bytes, creating the directory (0700) and the file
+// (0600, from crypto/rand) if it does not exist. It keeps the local seed
+// and the local playback-token key.
+//
+// Creation is first-writer-wins across processes: the bytes are written
+// to a temporary file and hard-linked into place, and a process that loses
+// the race reads the winner's file. A file of the wrong size is an error,
+// never silently replaced, because replacing it would change every key or
+// token derived from it. Errors name the file, never its contents.
+func ReadOrCreateSecretFile(dir, name string, size int) ([]byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("keys: create data dir: %w", err)
+	}
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = createSecretFile(dir, path, size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %w", path, err)
+	}
+	if len(b) != size {
+		return nil, fmt.Errorf("keys: %s holds %d bytes, want %d (restore the original file; a new one would change every key)", path, len(b), size)
+	}
+	return b, nil
+}
+
+func createSecretFile(dir, path string, size int) ([]byte, error) {
+	tmp, err := os.CreateTemp(dir, ".secret-*")
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	seed := make([]byte, SeedSize)
-	_, _ = rand.Read(seed) // crypto/rand.Read never fails
+	b := make([]byte, size)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return nil, err
 	}
-	if _, err := tmp.Write(seed); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -76,7 +93,7 @@ func createSeed(dir, path string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	return seed, nil
+	return b, nil
 }
 
 // NewLocalFromSeed returns a Local for a given seed (tests, golden files).

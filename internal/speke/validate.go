@@ -143,15 +143,26 @@ func (p *plan) identity(doc *cpix.Document, v version) error {
 // checkContentID keeps the content ID printable and bounded: it ends up in
 // key URLs, store keys and log lines.
 func checkContentID(cid, attr string) error {
-	if len(cid) > MaxContentIDBytes || !utf8.ValidString(cid) {
+	if !ValidContentID(cid) {
 		return reject("Invalid CPIX@" + attr)
+	}
+	return nil
+}
+
+// ValidContentID reports whether cid is a content ID this service issues
+// keys for: non-empty, valid UTF-8, at most MaxContentIDBytes, no control
+// characters. The player routes apply the same rule to the content IDs
+// they are asked for.
+func ValidContentID(cid string) bool {
+	if cid == "" || len(cid) > MaxContentIDBytes || !utf8.ValidString(cid) {
+		return false
 	}
 	for _, r := range cid {
 		if r < 0x20 || r == 0x7f {
-			return reject("Invalid CPIX@" + attr)
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 func checkLists(doc *cpix.Document, v version) error {

@@ -32,6 +32,7 @@ import (
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/keys/dynamokeys"
 	"github.com/speke-go/keyprovider/internal/keys/secretkeys"
+	"github.com/speke-go/keyprovider/internal/keys/tokensecret"
 )
 
 const (
@@ -112,6 +113,22 @@ func New(ctx context.Context, c config.Config, optFns ...func(*awsconfig.LoadOpt
 		return nil, fmt.Errorf("awskeys: KEY_SOURCE=secretsmanager SECRET_ID=%s: %w", id, err)
 	}
 	return s, nil
+}
+
+// TokenKey fetches the playback-token key from the Secrets Manager secret
+// secretID (PLAYBACK_TOKEN_SECRET_ID; see package tokensecret), with the
+// same AWS configuration as the key sources. ctx bounds the call. optFns
+// are for tests.
+func TokenKey(ctx context.Context, c config.AWS, secretID string, optFns ...func(*awsconfig.LoadOptions) error) ([]byte, error) {
+	cfg, err := LoadAWSConfig(ctx, c, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	key, err := tokensecret.Fetch(ctx, secretsmanager.NewFromConfig(cfg), secretID, CallTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("awskeys: PLAYBACK_TOKEN_SECRET_ID=%s: %w", secretID, err)
+	}
+	return key, nil
 }
 
 // createdBy names the deployment in the audit attribute of new items.

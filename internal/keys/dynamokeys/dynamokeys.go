@@ -144,6 +144,18 @@ func New(api API, table string, opt Options) (*Store, error) {
 
 // Keys implements keys.Source.
 func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([]keys.Key, error) {
+	return s.get(ctx, contentID, kids, true)
+}
+
+// Lookup implements keys.Source. It only reads (one consistent
+// BatchGetItem per 100 distinct KIDs) and never writes: KIDs without an
+// item give a *keys.NotFoundError.
+func (s *Store) Lookup(ctx context.Context, contentID string, kids []uuid.UUID) ([]keys.Key, error) {
+	return s.get(ctx, contentID, kids, false)
+}
+
+// get reads the keys of kids and, if create, creates the missing ones.
+func (s *Store) get(ctx context.Context, contentID string, kids []uuid.UUID, create bool) ([]keys.Key, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", keys.ErrUnavailable, err)
 	}
@@ -157,6 +169,9 @@ func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([
 		return nil, err
 	}
 	if len(missing) > 0 {
+		if !create {
+			return nil, fmt.Errorf("dynamokeys: content %q: %w", contentID, &keys.NotFoundError{KIDs: missing})
+		}
 		created, err := s.createAll(ctx, contentID, missing)
 		if err != nil {
 			return nil, err
@@ -165,29 +180,11 @@ func (s *Store) Keys(ctx context.Context, contentID string, kids []uuid.UUID) ([
 			found[k] = created[i]
 		}
 	}
-	return inOrder(kids, found), nil
-}
-
-// Lookup implements keys.Source. It only reads (one consistent
-// BatchGetItem per 100 distinct KIDs) and never writes: KIDs without an
-// item give a *keys.NotFoundError.
-func (s *Store) Lookup(ctx context.Context, contentID string, kids []uuid.UUID) ([]keys.Key, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", keys.ErrUnavailable, err)
+	out := make([]keys.Key, len(kids))
+	for i, k := range kids {
+		out[i] = found[k]
 	}
-	if len(kids) == 0 {
-		return []keys.Key{}, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
-	defer cancel()
-	found, missing, err := s.read(ctx, contentID, kids)
-	if err != nil {
-		return nil, err
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("dynamokeys: content %q: %w", contentID, &keys.NotFoundError{KIDs: missing})
-	}
-	return inOrder(kids, found), nil
+	return out, nil
 }
 
 // read fetches the stored keys of kids. missing lists the distinct KIDs
@@ -216,14 +213,6 @@ func (s *Store) read(ctx context.Context, contentID string, kids []uuid.UUID) (f
 		}
 	}
 	return found, missing, nil
-}
-
-func inOrder(kids []uuid.UUID, found map[uuid.UUID]keys.Key) []keys.Key {
-	out := make([]keys.Key, len(kids))
-	for i, k := range kids {
-		out[i] = found[k]
-	}
-	return out
 }
 
 // batchGet reads the items of kids (distinct, at most 100) into found.

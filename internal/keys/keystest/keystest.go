@@ -39,6 +39,28 @@ func RandomKID() uuid.UUID {
 	return u
 }
 
+// randomKIDs returns n fresh KIDs.
+func randomKIDs(n int) []uuid.UUID {
+	kids := make([]uuid.UUID, n)
+	for i := range kids {
+		kids[i] = RandomKID()
+	}
+	return kids
+}
+
+// mustGet calls Keys or Lookup and checks it answered one key per KID.
+func mustGet(t *testing.T, get func(context.Context, string, []uuid.UUID) ([]keys.Key, error), cid string, kids []uuid.UUID) []keys.Key {
+	t.Helper()
+	ks, err := get(context.Background(), cid, kids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ks) != len(kids) {
+		t.Fatalf("got %d keys for %d KIDs", len(ks), len(kids))
+	}
+	return ks
+}
+
 // RandomContentID returns a fresh content ID, so tests sharing a store do
 // not see each other's keys.
 func RandomContentID() string {
@@ -147,22 +169,10 @@ func Run(t *testing.T, open Open, opt Options) {
 		// repeated, half of them known before: order, duplicates and
 		// stability must survive however a store splits the work.
 		cid := RandomContentID()
-		kids := make([]uuid.UUID, 150)
-		for i := range kids {
-			kids[i] = RandomKID()
-		}
-		first, err := open(t).Keys(context.Background(), cid, kids[:75])
-		if err != nil {
-			t.Fatal(err)
-		}
+		kids := randomKIDs(150)
+		first := mustGet(t, open(t).Keys, cid, kids[:75])
 		req := append(append([]uuid.UUID{}, kids...), kids[:10]...)
-		all, err := open(t).Keys(context.Background(), cid, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(all) != len(req) {
-			t.Fatalf("got %d keys for %d KIDs", len(all), len(req))
-		}
+		all := mustGet(t, open(t).Keys, cid, req)
 		for i := range first {
 			if !all[i].Equal(first[i]) {
 				t.Fatalf("KID %d changed key in a larger batch", i)
@@ -182,23 +192,9 @@ func Run(t *testing.T, open Open, opt Options) {
 		}
 	})
 	t.Run("CancelledContext", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		ks, err := open(t).Keys(ctx, RandomContentID(), []uuid.UUID{RandomKID()})
-		if err == nil {
-			// A source may answer from memory without I/O; it must then
-			// still answer correctly.
-			if len(ks) != 1 || ks[0].IsZero() {
-				t.Fatalf("cancelled context: %d keys and no error", len(ks))
-			}
-			return
-		}
-		if ks != nil {
-			t.Error("error with non-nil keys")
-		}
-		if !errors.Is(err, keys.ErrUnavailable) {
-			t.Errorf("error %v does not wrap ErrUnavailable", err)
-		}
+		// A source may answer from memory without I/O; it must then
+		// still answer correctly.
+		checkCancelled(t, open(t).Keys, true)
 	})
 	runLookup(t, open, opt)
 }
@@ -302,22 +298,10 @@ func runLookup(t *testing.T, open Open, opt Options) {
 	})
 	t.Run("LookupLargeBatch", func(t *testing.T) {
 		cid := RandomContentID()
-		kids := make([]uuid.UUID, 150)
-		for i := range kids {
-			kids[i] = RandomKID()
-		}
-		issued, err := open(t).Keys(context.Background(), cid, kids)
-		if err != nil {
-			t.Fatal(err)
-		}
+		kids := randomKIDs(150)
+		issued := mustGet(t, open(t).Keys, cid, kids)
 		req := append(append([]uuid.UUID{}, kids...), kids[:10]...)
-		got, err := open(t).Lookup(context.Background(), cid, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(req) {
-			t.Fatalf("got %d keys for %d KIDs", len(got), len(req))
-		}
+		got := mustGet(t, open(t).Lookup, cid, req)
 		for i := range req {
 			if !got[i].Equal(issued[i%150]) {
 				t.Fatalf("KID %d: Lookup differs from Keys", i)
@@ -335,20 +319,27 @@ func runLookup(t *testing.T, open Open, opt Options) {
 		}
 	})
 	t.Run("LookupCancelledContext", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		ks, err := open(t).Lookup(ctx, RandomContentID(), []uuid.UUID{RandomKID()})
-		if err == nil {
-			if !opt.Derives || len(ks) != 1 || ks[0].IsZero() {
-				t.Fatalf("cancelled context: %d keys and no error", len(ks))
-			}
-			return
-		}
-		if ks != nil {
-			t.Error("error with non-nil keys")
-		}
-		if !errors.Is(err, keys.ErrUnavailable) {
-			t.Errorf("error %v does not wrap ErrUnavailable", err)
-		}
+		checkCancelled(t, open(t).Lookup, opt.Derives)
 	})
+}
+
+// checkCancelled asks get for a fresh KID with a cancelled context: an
+// error wrapping ErrUnavailable and no keys, or, if mayAnswer, a key.
+func checkCancelled(t *testing.T, get func(context.Context, string, []uuid.UUID) ([]keys.Key, error), mayAnswer bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ks, err := get(ctx, RandomContentID(), []uuid.UUID{RandomKID()})
+	if err == nil {
+		if !mayAnswer || len(ks) != 1 || ks[0].IsZero() {
+			t.Fatalf("cancelled context: %d keys and no error", len(ks))
+		}
+		return
+	}
+	if ks != nil {
+		t.Error("error with non-nil keys")
+	}
+	if !errors.Is(err, keys.ErrUnavailable) {
+		t.Errorf("error %v does not wrap ErrUnavailable", err)
+	}
 }
