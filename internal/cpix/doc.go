@@ -17,11 +17,25 @@
 //   - Before a tree is built, the body is bounded by MaxBodyBytes and the
 //     tree by MaxDepth (etree stops reading at that depth) and the element
 //     count by a pre-scan against MaxElements, so a hostile body
-//     costs bounded memory and time. After parsing, documents with a DOCTYPE,
-//     more than one root element, text outside the root, a non-UTF-8 encoding
-//     declaration, a duplicated attribute, an unbound namespace prefix or more
-//     than MaxElements elements are rejected with an error wrapping
-//     ErrMalformed.
+//     costs bounded memory. Every step is linear in the body size (prefixes
+//     resolve in constant time whatever the depth and number of namespace
+//     declarations), so it costs bounded time too. After parsing, documents
+//     with a DOCTYPE, more than one root element, text outside the root, a
+//     non-UTF-8 encoding declaration, a duplicated attribute, an unbound
+//     namespace prefix or more than MaxElements elements are rejected with an
+//     error wrapping ErrMalformed.
+//   - An accepted document is well-formed for strict parsers (libxml2,
+//     expat), not only for encoding/xml: characters XML forbids (in
+//     comments and processing instructions too), references to them,
+//     malformed or misplaced XML declarations, processing instructions named
+//     xml in any case, names with an empty prefix or local part, reserved
+//     namespace URIs and attributes not separated by white space are
+//     refused as well.
+//   - The model reports key values (PSKC Secret, PlainValue, EncryptedValue,
+//     ValueMAC) wherever they are: under each ContentKey
+//     (ContentKey.KeyElements, and ValueElements for those with content) or
+//     elsewhere (Document.StrayKeyElements,
+//     with ContentKey elements outside a ContentKeyList).
 //   - WriteTo escapes every text and attribute value it writes, declares
 //     every namespace it uses, and never writes a DOCTYPE.
 package cpix
@@ -47,8 +61,13 @@ const (
 	// MaxElements bounds the element count: a 64-key, 5-DRM request with
 	// periods and rules has about 1,500 elements.
 	MaxElements = 4096
-	// MaxAttributes bounds attributes per element (the duplicate check is
-	// quadratic): CPIX elements carry fewer than ten plus namespace
-	// declarations.
+	// MaxAttributes bounds attributes per element: CPIX elements carry
+	// fewer than ten plus namespace declarations.
 	MaxAttributes = 64
+	// MaxTotalAttributes bounds attributes (namespace declarations
+	// included) in a document, counted before the tree is built: each costs
+	// the XML reader several allocations, so a body of nothing but short
+	// attributes would cost more than twice an ordinary body of its size.
+	// A 64-key, 5-DRM request has about 1,700.
+	MaxTotalAttributes = 16384
 )

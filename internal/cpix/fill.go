@@ -38,26 +38,58 @@ func (x *Element) Text() string {
 func (x *Element) SetAttr(name, value string) { x.e.CreateAttr(name, value) }
 
 // SetPlainValue fills cpix:Data/pskc:Secret/pskc:PlainValue with the
-// base64 text b64, reusing the request's Data and Secret elements when it
-// had them.
+// base64 text b64, reusing the ContentKey's Data and Secret elements where
+// it has them.
 func (k *ContentKey) SetPlainValue(b64 string) {
 	k.Secret().AppendChild(NSPSKC, "PlainValue").SetText(b64)
 }
 
 // findOrCreate returns parent's first child element {uri}local, creating it
-// (appended last) when absent. A created element uses a prefix already bound
-// to uri in scope, or declares one itself.
-func findOrCreate(parent *etree.Element, ps *scope, uri, local string) (*etree.Element, *scope) {
+// (appended last) when absent.
+func (d *Document) findOrCreate(parent *etree.Element, uri, local string) *etree.Element {
 	for _, c := range parent.ChildElements() {
-		if c.Tag != local {
-			continue
-		}
-		cs := extendScope(c, ps)
-		if u, _ := cs.lookup(c.Space); u == uri {
-			return c, cs
+		if c.Tag == local && d.info[c].uri == uri {
+			return c
 		}
 	}
-	return createChild(parent, ps, uri, local)
+	return d.createChild(parent, uri, local)
+}
+
+// createChild appends a new element {uri}local to parent. It uses a prefix
+// already bound to uri in scope, or declares one itself.
+func (d *Document) createChild(parent *etree.Element, uri, local string) *etree.Element {
+	ps := d.info[parent].scope
+	visible := ps.visible()
+	prefix, ok := prefixFor(visible, uri)
+	el := etree.NewElement(local)
+	cs := ps
+	if !ok {
+		prefix = freePrefix(visible, preferredPrefix(uri))
+		if prefix == "" {
+			el.CreateAttr("xmlns", uri)
+		} else {
+			el.CreateAttr("xmlns:"+prefix, uri)
+		}
+		cs = &scope{parent: ps, bindings: []binding{{prefix, uri}}}
+	}
+	el.Space = prefix
+	parent.AddChild(el)
+	d.info[el] = elemInfo{scope: cs, uri: uri}
+	return el
+}
+
+// prefixFor returns a prefix that visible (see scope.visible) binds to uri.
+// The default namespace counts: an element in it needs no prefix.
+func prefixFor(visible map[string]string, uri string) (string, bool) {
+	best, found := "", false
+	for p, u := range visible {
+		// Prefer the shortest, then the first in order, so the choice does
+		// not depend on map order.
+		if u == uri && (!found || len(p) < len(best) || len(p) == len(best) && p < best) {
+			best, found = p, true
+		}
+	}
+	return best, found
 }
 
 func preferredPrefix(uri string) string {
@@ -74,12 +106,13 @@ func preferredPrefix(uri string) string {
 	return "ns"
 }
 
-// freePrefix returns want, or want followed by a number, that is not bound
-// in s, so a new declaration never shadows a prefix the document uses.
-func freePrefix(s *scope, want string) string {
+// freePrefix returns want, or want followed by a number, that visible
+// does not bind, so a new declaration never shadows a prefix the document
+// uses. It tries at most len(visible)+1 names.
+func freePrefix(visible map[string]string, want string) string {
 	p := want
 	for i := 1; ; i++ {
-		if _, bound := s.lookup(p); !bound || p == "" {
+		if _, bound := visible[p]; !bound && p != "xml" && p != "xmlns" || p == "" {
 			return p
 		}
 		p = want + strconv.Itoa(i)
@@ -96,7 +129,7 @@ func (d *Document) EnsureRootNamespace(uri string) {
 			return
 		}
 	}
-	p := freePrefix(d.rootScope, preferredPrefix(uri))
+	p := freePrefix(d.rootScope.visible(), preferredPrefix(uri))
 	d.root.CreateAttr("xmlns:"+p, uri)
 	d.rootScope.bindings = append(d.rootScope.bindings, binding{p, uri})
 }

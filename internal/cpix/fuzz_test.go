@@ -6,21 +6,39 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/speke-go/keyprovider/internal/xmlcheck"
 )
 
-// FuzzParse checks, with the real limits in place, that Parse never panics,
-// that an error comes with a nil document and one of the sentinels, and that
-// an accepted document is a fixed point of write-then-parse.
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(minimal))
-	f.Add([]byte(nested(MaxDepth + 2)))
-	f.Add([]byte(`<!DOCTYPE x><cpix:CPIX xmlns:cpix="urn:dashif:org:cpix"/>`))
-	f.Add([]byte(`<c:CPIX xmlns:c="urn:dashif:org:cpix" a="&amp;&#10;"><![CDATA[x]]><!--c--></c:CPIX>`))
-	seeds, _ := filepath.Glob("../../testdata/speke/*/*.request.xml")
-	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
-			f.Add(b)
+// fuzzSeeds are FuzzParse's seed inputs besides testdata/fuzz/FuzzParse.
+func fuzzSeeds(tb testing.TB) [][]byte {
+	seeds := [][]byte{
+		[]byte(minimal),
+		[]byte(nested(MaxDepth + 2)),
+		[]byte(`<!DOCTYPE x><cpix:CPIX xmlns:cpix="urn:dashif:org:cpix"/>`),
+		[]byte(`<c:CPIX xmlns:c="urn:dashif:org:cpix" a="&amp;&#10;"><![CDATA[x]]><!--c--></c:CPIX>`),
+		[]byte(`<?xml version="1.0" encoding = 'UTF-8'?><c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:p="urn:ietf:params:xml:ns:keyprov:pskc"><?pi x?><c:ContentKeyList><c:ContentKey><x:W xmlns:x="urn:x"><p:Secret/></x:W></c:ContentKey></c:ContentKeyList></c:CPIX>`),
+	}
+	files, _ := filepath.Glob("../../testdata/speke/*/*.request.xml")
+	for _, s := range files {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			tb.Fatal(err)
 		}
+		seeds = append(seeds, b)
+	}
+	return seeds
+}
+
+// FuzzParse checks, with the real limits in place, that Parse never panics;
+// that an error comes with a nil document and one of the sentinels; that an
+// accepted input is well-formed for a strict parser and so is the output;
+// that an accepted document is a fixed point of write-then-parse; and that
+// a document with no key value found gets exactly one per ContentKey once
+// filled.
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		d, err := Parse(in)
@@ -33,7 +51,13 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		if err := xmlcheck.WellFormed(in); err != nil {
+			t.Fatalf("accepted input a strict parser refuses: %v", err)
+		}
 		out := d.Bytes()
+		if err := xmlcheck.WellFormed(out); err != nil {
+			t.Fatalf("output is not well-formed: %v\n%q", err, out)
+		}
 		d2, err := Parse(out)
 		if err != nil {
 			t.Fatalf("output does not parse: %v\n%q", err, out)
@@ -45,5 +69,49 @@ func FuzzParse(f *testing.F) {
 		if out2 := d2.Bytes(); !bytes.Equal(out, out2) {
 			t.Fatalf("write(parse(write(x))) != write(x)\n%q\n%q", out, out2)
 		}
+		clean := len(d.StrayKeyElements) == 0
+		for _, k := range d.ContentKeys {
+			clean = clean && len(k.KeyElements) == 0
+		}
+		if !clean {
+			return
+		}
+		for _, k := range d.ContentKeys {
+			k.SetPlainValue("AAAAAAAAAAAAAAAAAAAAAA==")
+		}
+		filled := d.Bytes()
+		if err := xmlcheck.OneValuePerKey(filled); err != nil {
+			t.Fatalf("no key value found in the request, but once filled: %v\n%q", err, filled)
+		}
+		if err := xmlcheck.WellFormed(filled); err != nil {
+			t.Fatalf("filled output is not well-formed: %v\n%q", err, filled)
+		}
 	})
+}
+
+// TestOutsideParsers has libxml2 and expat read every input Parse accepts
+// among the fuzz seeds and corpus, and its output, so the in-process
+// checker of FuzzParse is itself checked against strict parsers.
+func TestOutsideParsers(t *testing.T) {
+	inputs := map[string][]byte{}
+	for i, s := range fuzzSeeds(t) {
+		inputs["seed"+string(rune('a'+i))] = s
+	}
+	corpus, err := xmlcheck.ReadCorpus("testdata/fuzz/FuzzParse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range corpus {
+		inputs[name] = []byte(args[0])
+	}
+	docs := map[string][]byte{}
+	for name, in := range inputs {
+		d, err := Parse(in)
+		if err != nil {
+			continue
+		}
+		docs[name+" (input)"] = in
+		docs[name+" (output)"] = d.Bytes()
+	}
+	xmlcheck.External(t, docs)
 }

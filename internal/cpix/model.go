@@ -1,6 +1,8 @@
 package cpix
 
 import (
+	"strings"
+
 	"github.com/beevik/etree"
 )
 
@@ -11,6 +13,9 @@ type Document struct {
 	tree      *etree.Document
 	root      *etree.Element
 	rootScope *scope
+	// info holds each element's scope and namespace URI, from the parse
+	// walk and for elements created since.
+	info map[*etree.Element]elemInfo
 	// b64 holds content set with SetBase64: raw bytes the writer encodes
 	// straight into the output, so no base64 string is ever built.
 	b64 map[*etree.Element][]byte
@@ -29,6 +34,11 @@ type Document struct {
 	DeliveryData []*Element
 	// Other is every root child element that is not a known CPIX list.
 	Other []Name
+	// StrayKeyElements are key elements outside their place: PSKC Secret,
+	// PlainValue, EncryptedValue or ValueMAC elements outside every
+	// ContentKey of ContentKeys, and CPIX ContentKey elements that are not
+	// children of a ContentKeyList (those are not in ContentKeys).
+	StrayKeyElements []Name
 }
 
 // Name is an element's namespace URI and local name.
@@ -38,6 +48,7 @@ type Name struct{ Space, Local string }
 type Element struct {
 	e     *etree.Element
 	scope *scope
+	uri   string
 	doc   *Document
 }
 
@@ -47,10 +58,7 @@ type Element struct {
 func (x *Element) Attr(name string) (string, bool) { return attr(x.e, name) }
 
 // Name returns the element's namespace URI and local name.
-func (x *Element) Name() Name {
-	u, _ := x.scope.lookup(x.e.Space)
-	return Name{u, x.e.Tag}
-}
+func (x *Element) Name() Name { return Name{x.uri, x.e.Tag} }
 
 // HasContent reports whether the element has child elements or
 // non-whitespace text.
@@ -90,15 +98,29 @@ func isXMLSpace(s string) bool {
 	return true
 }
 
-// text returns the concatenated character data of e's direct children.
+// text returns the concatenated character data of e's direct children (in
+// one allocation: text split by thousands of comments must not cost a copy
+// per piece).
 func text(e *etree.Element) string {
-	var s string
+	var first string
+	var b strings.Builder
+	n := 0
 	for _, c := range e.Child {
 		if t, ok := c.(*etree.CharData); ok {
-			s += t.Data
+			if n++; n == 1 {
+				first = t.Data
+				continue
+			}
+			if n == 2 {
+				b.WriteString(first)
+			}
+			b.WriteString(t.Data)
 		}
 	}
-	return s
+	if n < 2 {
+		return first
+	}
+	return b.String()
 }
 
 // Attr returns a root (CPIX element) attribute.
@@ -107,10 +129,12 @@ func (d *Document) Attr(name string) (string, bool) { return attr(d.root, name) 
 // ContentKey is a cpix:ContentKey.
 type ContentKey struct {
 	Element
-	// Secret is the request's pskc:Secret under cpix:Data, if any.
-	secret *etree.Element
-	// ValueElements lists the local names of pskc value elements the request
-	// carried with content (PlainValue, EncryptedValue).
+	// KeyElements lists the local names of the PSKC elements that carry a
+	// key value (Secret, PlainValue, EncryptedValue, ValueMAC) anywhere
+	// under the ContentKey, in any wrapper, empty or not.
+	KeyElements []string
+	// ValueElements lists those of them that hold a value: PlainValue,
+	// EncryptedValue or ValueMAC with content.
 	ValueElements []string
 	// Children are the other child elements (e.g. v2.1 HDCPData).
 	Children []Name
@@ -146,9 +170,13 @@ type UsageRule struct {
 }
 
 // build fills the model from the checked tree.
-func (d *Document) build(scopes map[*etree.Element]*scope) {
-	el := func(e *etree.Element) Element { return Element{e: e, scope: scopes[e], doc: d} }
-	uri := func(e *etree.Element) string { u, _ := scopes[e].lookup(e.Space); return u }
+func (d *Document) build(w *walker) {
+	el := func(e *etree.Element) Element {
+		i := d.info[e]
+		return Element{e: e, scope: i.scope, uri: i.uri, doc: d}
+	}
+	uri := func(e *etree.Element) string { return d.info[e].uri }
+	d.StrayKeyElements = w.stray
 	d.ListCounts = map[string]int{}
 	for _, list := range d.root.ChildElements() {
 		if uri(list) != NSCPIX {
@@ -160,7 +188,7 @@ func (d *Document) build(scopes map[*etree.Element]*scope) {
 		case "ContentKeyList":
 			for _, c := range list.ChildElements() {
 				if uri(c) == NSCPIX && c.Tag == "ContentKey" {
-					d.ContentKeys = append(d.ContentKeys, d.contentKey(c, el, uri))
+					d.ContentKeys = append(d.ContentKeys, contentKey(c, el, uri, w.keyValues[c]))
 				}
 			}
 		case "DRMSystemList":
@@ -201,23 +229,15 @@ func (d *Document) build(scopes map[*etree.Element]*scope) {
 	}
 }
 
-func (d *Document) contentKey(c *etree.Element, el func(*etree.Element) Element, uri func(*etree.Element) string) *ContentKey {
+func contentKey(c *etree.Element, el func(*etree.Element) Element, uri func(*etree.Element) string, kv *keyValues) *ContentKey {
 	k := &ContentKey{Element: el(c)}
+	if kv != nil {
+		k.KeyElements, k.ValueElements = kv.all, kv.filled
+	}
 	for _, ch := range c.ChildElements() {
-		if uri(ch) == NSCPIX && ch.Tag == "Data" {
-			for _, s := range ch.ChildElements() {
-				if uri(s) == NSPSKC && s.Tag == "Secret" {
-					k.secret = s
-					for _, v := range s.ChildElements() {
-						if uri(v) == NSPSKC && hasContent(v) {
-							k.ValueElements = append(k.ValueElements, v.Tag)
-						}
-					}
-				}
-			}
-			continue
+		if uri(ch) != NSCPIX || ch.Tag != "Data" {
+			k.Children = append(k.Children, Name{uri(ch), ch.Tag})
 		}
-		k.Children = append(k.Children, Name{uri(ch), ch.Tag})
 	}
 	return k
 }

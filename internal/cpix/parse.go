@@ -11,6 +11,10 @@ import (
 
 // Parse parses a CPIX document. On error it returns a nil Document and an
 // error wrapping ErrTooLarge, ErrMalformed or ErrNotCPIX.
+//
+// Every step is linear in the size of the body: the lexical checks are one
+// pass each, the tree walk visits each element and attribute once and
+// resolves each prefix in constant time.
 func Parse(body []byte) (*Document, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, &SyntaxError{Reason: "body exceeds limit", kind: ErrTooLarge}
@@ -18,14 +22,30 @@ func Parse(body []byte) (*Document, error) {
 	// A UTF-8 byte order mark is legal before the prolog; etree would keep
 	// it as text outside the root.
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(bytes.Trim(body, " \t\r\n")) == 0 {
 		return nil, malformed("empty body", nil)
 	}
 	// Every element starts with '<', and so does every end tag: a body with
 	// more than twice the element limit in '<' bytes is refused before etree
 	// allocates a node for each of them.
-	if bytes.Count(body, []byte{'<'}) > 2*MaxElements+64 {
+	lt := bytes.Count(body, []byte{'<'})
+	if lt > 2*MaxElements+64 {
 		return nil, malformed("too many elements", nil)
+	}
+	// encoding/xml checks characters in text and attribute values but not
+	// in comments and processing instructions, which we echo: check them all.
+	if !validChars(body) {
+		return nil, malformed("character not allowed in XML", nil)
+	}
+	hasDecl, err := checkDeclaration(body)
+	if err != nil {
+		return nil, err
+	}
+	// What encoding/xml lets through and a strict parser refuses, in the
+	// raw text (the tree no longer shows it); the same pass counts the
+	// attributes, so that etree never allocates more than MaxTotalAttributes.
+	if err := checkMarkup(body); err != nil {
+		return nil, err
 	}
 	tree := etree.NewDocument()
 	tree.ReadSettings = etree.ReadSettings{
@@ -43,7 +63,7 @@ func Parse(body []byte) (*Document, error) {
 		return nil, malformed("not well-formed", err)
 	}
 	var root *etree.Element
-	for _, tok := range tree.Child {
+	for i, tok := range tree.Child {
 		switch t := tok.(type) {
 		case *etree.Element:
 			if root != nil {
@@ -53,12 +73,15 @@ func Parse(body []byte) (*Document, error) {
 		case *etree.Directive:
 			return nil, malformed("DOCTYPE and other directives are not allowed", nil)
 		case *etree.CharData:
-			if strings.TrimSpace(t.Data) != "" {
+			if !isXMLSpace(t.Data) {
 				return nil, malformed("text outside the root element", nil)
 			}
 		case *etree.ProcInst:
-			if t.Target == "xml" && !utf8Declaration(t.Inst) {
-				return nil, malformed("encoding must be UTF-8", nil)
+			if i == 0 && hasDecl {
+				continue // the XML declaration, checked above
+			}
+			if err := checkProcInst(t); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -66,16 +89,18 @@ func Parse(body []byte) (*Document, error) {
 		return nil, malformed("no root element", nil)
 	}
 	d := &Document{tree: tree, root: root}
-	w := walker{}
-	rootScope, err := w.check(root, nil)
-	if err != nil {
+	// Size the walker's tables once: an element has at least one '<', a
+	// namespace declaration one "xmlns".
+	w := newWalker(min(lt, MaxElements), min(bytes.Count(body, []byte("xmlns")), MaxTotalAttributes))
+	if err := w.check(root, nil, posRoot); err != nil {
 		return nil, err
 	}
-	d.rootScope = rootScope
-	if w.uri(root, rootScope) != NSCPIX || root.Tag != "CPIX" {
+	d.info = w.info
+	d.rootScope = w.info[root].scope
+	if w.info[root].uri != NSCPIX || root.Tag != "CPIX" {
 		return nil, &SyntaxError{Reason: "root element is not cpix:CPIX", kind: ErrNotCPIX}
 	}
-	d.build(w.scopes)
+	d.build(w)
 	return d, nil
 }
 
@@ -84,190 +109,28 @@ var errCharset = errors.New("cpix: non-UTF-8 charset")
 // refuseCharset is etree's CharsetReader: without it etree would read any
 // declared charset as UTF-8 (a pass-through); with it, only UTF-8 passes.
 func refuseCharset(charset string, input io.Reader) (io.Reader, error) {
-	if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
+	if isUTF8Name(charset) {
 		return input, nil
 	}
 	return nil, errCharset
 }
 
-// utf8Declaration reports whether an XML declaration's encoding (if any) is
-// UTF-8. The decoder only consults CharsetReader for non-UTF-8 names, so
-// this also catches declarations it would accept silently.
-func utf8Declaration(inst string) bool {
-	i := strings.Index(inst, "encoding")
-	if i < 0 {
-		return true
-	}
-	rest := strings.TrimLeft(inst[i+len("encoding"):], " \t\r\n")
-	if !strings.HasPrefix(rest, "=") {
-		return false
-	}
-	rest = strings.TrimLeft(rest[1:], " \t\r\n")
-	if rest == "" {
-		return false
-	}
-	q := rest[0]
-	if q != '"' && q != '\'' {
-		return false
-	}
-	end := strings.IndexByte(rest[1:], q)
-	if end < 0 {
-		return false
-	}
-	enc := rest[1 : 1+end]
-	return strings.EqualFold(enc, "utf-8") || strings.EqualFold(enc, "utf8")
-}
+// isUTF8Name: the IANA name only; expat does not know aliases such as
+// "utf8".
+func isUTF8Name(enc string) bool { return strings.EqualFold(enc, "utf-8") }
 
-// scope is a namespace scope: the bindings an element declares, chained to
-// its parent's. Elements that declare nothing share their parent's scope.
-type scope struct {
-	parent   *scope
-	bindings []binding
-}
-
-type binding struct{ prefix, uri string }
-
-// lookup resolves a prefix ("" for the default namespace).
-func (s *scope) lookup(prefix string) (string, bool) {
-	switch prefix {
-	case "xml":
-		return nsXML, true
-	case "xmlns":
-		return "", false
-	}
-	for ; s != nil; s = s.parent {
-		for i := len(s.bindings) - 1; i >= 0; i-- {
-			if s.bindings[i].prefix == prefix {
-				return s.bindings[i].uri, true
-			}
-		}
-	}
-	return "", prefix == ""
-}
-
-// prefixFor returns a prefix bound to uri in s that no inner binding
-// shadows, or ok=false.
-func (s *scope) prefixFor(uri string) (string, bool) {
-	seen := map[string]bool{}
-	for c := s; c != nil; c = c.parent {
-		for i := len(c.bindings) - 1; i >= 0; i-- {
-			b := c.bindings[i]
-			if seen[b.prefix] {
-				continue
-			}
-			seen[b.prefix] = true
-			if b.uri == uri {
-				return b.prefix, true
-			}
-		}
-	}
-	return "", false
-}
-
-// extendScope returns parent extended with e's namespace declarations, or
-// parent itself when e declares none.
-func extendScope(e *etree.Element, parent *scope) *scope {
-	s := parent
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
-			if s == parent {
-				s = &scope{parent: parent}
-			}
-			p := a.Key
-			if a.Space == "" {
-				p = ""
-			}
-			s.bindings = append(s.bindings, binding{p, a.Value})
-		}
-	}
-	return s
-}
-
-// walker checks the whole tree once: element count, duplicate attributes,
-// unbound prefixes. It records each element's scope for the model.
-type walker struct {
-	n      int
-	scopes map[*etree.Element]*scope
-}
-
-func (w *walker) uri(e *etree.Element, s *scope) string {
-	u, _ := s.lookup(e.Space)
-	return u
-}
-
-func (w *walker) check(e *etree.Element, parent *scope) (*scope, error) {
-	w.n++
-	if w.n > MaxElements {
-		return nil, malformed("too many elements", nil)
-	}
-	if w.scopes == nil {
-		w.scopes = make(map[*etree.Element]*scope, 256)
-	}
-	s := extendScope(e, parent)
-	if s != parent {
-		for _, b := range s.bindings {
-			if b.prefix != "" && b.uri == "" {
-				return nil, malformed("empty namespace for a prefix", nil)
-			}
-			if b.prefix == "xml" || b.prefix == "xmlns" {
-				return nil, malformed("reserved prefix declared", nil)
-			}
-		}
-	}
-	if parent == nil && s == nil {
-		s = &scope{} // the root always has its own scope, so it can gain bindings
-	}
-	w.scopes[e] = s
-	if _, ok := s.lookup(e.Space); !ok {
-		return nil, malformed("unbound namespace prefix", nil)
-	}
-	if err := checkAttrs(e, s); err != nil {
-		return nil, err
-	}
-	for _, c := range e.Child {
-		switch t := c.(type) {
-		case *etree.Element:
-			if _, err := w.check(t, s); err != nil {
-				return nil, err
-			}
-		case *etree.Directive:
-			return nil, malformed("DOCTYPE and other directives are not allowed", nil)
-		}
-	}
-	return s, nil
-}
-
-// checkAttrs rejects duplicated attributes, including two prefixes bound to
-// one namespace naming the same attribute.
-func checkAttrs(e *etree.Element, s *scope) error {
-	attrs := e.Attr
-	if len(attrs) > MaxAttributes {
-		return malformed("too many attributes", nil)
-	}
-	for i := range attrs {
-		a := &attrs[i]
-		ns := ""
-		if a.Space != "" && a.Space != "xmlns" {
-			u, ok := s.lookup(a.Space)
-			if !ok {
-				return malformed("unbound namespace prefix", nil)
-			}
-			ns = u
-		}
-		for j := 0; j < i; j++ {
-			b := &attrs[j]
-			if b.Key != a.Key {
-				continue
-			}
-			if b.Space == a.Space {
-				return malformed("duplicate attribute", nil)
-			}
-			if a.Space != "" && b.Space != "" && a.Space != "xmlns" && b.Space != "xmlns" {
-				if u, _ := s.lookup(b.Space); u == ns {
-					return malformed("duplicate attribute", nil)
-				}
-			}
-		}
+// checkProcInst refuses processing instructions a strict parser refuses:
+// the reserved target xml (in any letter case: a declaration anywhere but
+// at the very start, or a target the XML specification reserves) and a
+// target with a colon (not namespace-well-formed).
+func checkProcInst(p *etree.ProcInst) error {
+	switch {
+	case p.Target == "xml":
+		return malformed("XML declaration not at the start of the document", nil)
+	case strings.EqualFold(p.Target, "xml"):
+		return malformed("reserved processing instruction target", nil)
+	case strings.Contains(p.Target, ":"):
+		return malformed("colon in processing instruction target", nil)
 	}
 	return nil
 }

@@ -3,8 +3,14 @@ package cpix
 import (
 	"bytes"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/speke-go/keyprovider/internal/xmlcheck"
 )
 
 const minimal = `<?xml version="1.0" encoding="UTF-8"?>
@@ -13,6 +19,11 @@ const minimal = `<?xml version="1.0" encoding="UTF-8"?>
   <cpix:DRMSystemList><cpix:DRMSystem kid="98ee5596-cd3e-a20d-163a-e382420c6eff" systemId="1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"><cpix:PSSH/></cpix:DRMSystem></cpix:DRMSystemList>
   <cpix:ContentKeyUsageRuleList><cpix:ContentKeyUsageRule kid="98ee5596-cd3e-a20d-163a-e382420c6eff" intendedTrackType="ALL"><cpix:AudioFilter/><cpix:VideoFilter/></cpix:ContentKeyUsageRule></cpix:ContentKeyUsageRuleList>
 </cpix:CPIX>`
+
+// root wraps inner in a CPIX root element.
+func root(inner string) string {
+	return `<c:CPIX xmlns:c="urn:dashif:org:cpix">` + inner + `</c:CPIX>`
+}
 
 func nested(depth int) string {
 	return `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</cpix:CPIX>`
@@ -56,8 +67,64 @@ func TestParseRefuses(t *testing.T) {
 			}
 			return b.String()
 		}() + `/>`, ErrMalformed, "too many attributes"},
+		{"too many attributes in the document", root(func() string {
+			var b strings.Builder
+			for i := 0; i <= MaxTotalAttributes/32; i++ {
+				b.WriteString("<a")
+				for j := range 32 {
+					b.WriteString(` a` + strconv.Itoa(j) + `=""`)
+				}
+				b.WriteString("/>")
+			}
+			return b.String()
+		}()), ErrMalformed, "too many attributes"},
 		{"too many elements by pre-scan", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat("<a/>", 3*MaxElements) + `</cpix:CPIX>`, ErrMalformed, "too many elements"},
 		{"too large", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix">` + strings.Repeat(" ", MaxBodyBytes) + `</cpix:CPIX>`, ErrTooLarge, "body exceeds limit"},
+		// What encoding/xml lets through and strict parsers (libxml2,
+		// expat) refuse.
+		{"NUL in a comment", root("<!--a\x00b-->"), ErrMalformed, "character not allowed in XML"},
+		{"U+FFFE in a comment", root("<!--\uFFFE-->"), ErrMalformed, "character not allowed in XML"},
+		{"U+FFFF in a PI", root("<?p \uFFFF?>"), ErrMalformed, "character not allowed in XML"},
+		{"invalid UTF-8 in a comment", root("<!--\xff-->"), ErrMalformed, "character not allowed in XML"},
+		{"encoded surrogate in a comment", root("<!--\xed\xa0\x80-->"), ErrMalformed, "character not allowed in XML"},
+		{"control character in a PI", root("<?p \x01?>"), ErrMalformed, "character not allowed in XML"},
+		{"control character in an attribute", "<c:CPIX xmlns:c=\"urn:dashif:org:cpix\" a=\"\x1f\"/>", ErrMalformed, "character not allowed in XML"},
+		{"NUL in the prolog", "<!--\x00--><c:CPIX xmlns:c=\"urn:dashif:org:cpix\"/>", ErrMalformed, "character not allowed in XML"},
+		{"surrogate reference in text", root("&#xD800;"), ErrMalformed, "invalid character reference"},
+		{"surrogate reference in an attribute", `<c:CPIX xmlns:c="urn:dashif:org:cpix" a="x&#57343;"/>`, ErrMalformed, "invalid character reference"},
+		{"XML declaration inside the root", root(`<?xml version="1.0"?>`), ErrMalformed, "XML declaration not at the start of the document"},
+		{"XML declaration in a child", root(`<a><?xml version="1.0"?></a>`), ErrMalformed, "XML declaration not at the start of the document"},
+		{"XML declaration after white space", ` <?xml version="1.0"?>` + root(""), ErrMalformed, "XML declaration not at the start of the document"},
+		{"XML declaration after a comment", `<!--c--><?xml version="1.0"?>` + root(""), ErrMalformed, "XML declaration not at the start of the document"},
+		{"two XML declarations", `<?xml version="1.0"?><?xml version="1.0"?>` + root(""), ErrMalformed, "XML declaration not at the start of the document"},
+		{"PI target XML", root(`<?XML x?>`), ErrMalformed, "reserved processing instruction target"},
+		{"PI target xMl in the prolog", `<?xMl x?>` + root(""), ErrMalformed, "reserved processing instruction target"},
+		{"PI target with a colon", root(`<?a:b x?>`), ErrMalformed, "colon in processing instruction target"},
+		{"PI target not followed by space", root(`<?p!x?>`), ErrMalformed, "no white space after processing instruction target"},
+		{"element with an empty prefix", root(`<:a/>`), ErrMalformed, "invalid name"},
+		{"element with an empty local name", root(`<a:/>`), ErrMalformed, "invalid name"},
+		{"root with an empty prefix", `<:CPIX/>`, ErrMalformed, "invalid name"},
+		{"attribute with an empty prefix", `<c:CPIX xmlns:c="urn:dashif:org:cpix" :a="x"/>`, ErrMalformed, "invalid name"},
+		{"attribute with an empty local name", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:a="urn:a" a:="x"/>`, ErrMalformed, "invalid name"},
+		{"declaration with an empty prefix", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:="urn:a"/>`, ErrMalformed, "invalid name"},
+		{"attributes without white space", `<c:CPIX xmlns:c="urn:dashif:org:cpix" a="1"b="2"/>`, ErrMalformed, "no white space between attributes"},
+		{"NBSP after the root", root("") + "\u00a0", ErrMalformed, "text outside the root element"},
+		{"xml namespace bound to another prefix", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:x="http://www.w3.org/XML/1998/namespace"/>`, ErrMalformed, "reserved namespace declared"},
+		{"xmlns namespace bound", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:x="http://www.w3.org/2000/xmlns/"/>`, ErrMalformed, "reserved namespace declared"},
+		{"xml namespace as default", `<c:CPIX xmlns:c="urn:dashif:org:cpix"><a xmlns="http://www.w3.org/XML/1998/namespace"/></c:CPIX>`, ErrMalformed, "reserved namespace declared"},
+		// The XML declaration's grammar (encoding/xml reads it loosely).
+		{"declaration without version", `<?xml encoding="UTF-8"?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"declaration in the wrong order", `<?xml encoding="UTF-8" version="1.0"?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"declaration with an unknown pseudo-attribute", `<?xml version="1.0" foo="bar"?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"declaration with a bad standalone", `<?xml version="1.0" standalone="maybe"?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"empty declaration", `<?xml?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"declaration without space before encoding", `<?xml version="1.0"encoding="UTF-8"?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"unquoted UTF-8 encoding", `<?xml version="1.0" encoding=UTF-8?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"encoding without =", `<?xml version="1.0" encoding "UTF-8"?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"unterminated encoding", `<?xml version="1.0" encoding="UTF-8?>` + root(""), ErrMalformed, "invalid XML declaration"},
+		{"utf8 alias", `<?xml version="1.0" encoding="UTF8"?>` + root(""), ErrMalformed, "encoding must be UTF-8"},
+		{"spaced UTF-16 encoding", `<?xml version="1.0" encoding = 'UTF-16'?>` + root(""), ErrMalformed, "encoding must be UTF-8"},
+		{"tab-spaced latin1 encoding", "<?xml version=\"1.0\" encoding\t=\n\"ISO-8859-1\"?>" + root(""), ErrMalformed, "encoding must be UTF-8"},
 		{"wrong root", `<CPIX/>`, ErrNotCPIX, "root element is not cpix:CPIX"},
 		{"root in foreign namespace", `<cpix:CPIX xmlns:cpix="urn:dashif:org:cpix:fake"/>`, ErrNotCPIX, "root element is not cpix:CPIX"},
 	}
@@ -85,9 +152,30 @@ func TestParseAccepts(t *testing.T) {
 		`<?xml version="1.0" encoding="utf-8"?><CPIX xmlns="urn:dashif:org:cpix"/>`,
 		`<?xml version='1.0'?><CPIX xmlns="urn:dashif:org:cpix"/>`,
 		"\ufeff" + `<CPIX xmlns="urn:dashif:org:cpix"/>`,
+		"\ufeff" + `<?xml version="1.0"?><CPIX xmlns="urn:dashif:org:cpix"/>`,
+		// The declaration's S? Eq S? and either quote.
+		`<?xml version = '1.0' encoding = 'UTF-8' ?>` + root(""),
+		"<?xml\tversion=\"1.0\"\nencoding\r\n=\t'utf-8' standalone='no'?>" + root(""),
+		`<?xml version="1.0" standalone="yes"?>` + root(""),
+		// PIs whose target only starts with xml, and PIs without data.
+		root(`<?xml-stylesheet href="a"?><?xmlfoo?><?p?><?p	x?>`),
+		// References to Chars, non-ASCII names, attribute edge cases.
+		root(`&#x9;&#10;&#xD;&#x10FFFF;&#xFFFD;&#0000065;`),
+		`<c:CPIX xmlns:c="urn:dashif:org:cpix" a = "1"` + "\t" + `b='2'` + "\n" + `c="&#x9;"/>`,
+		root(`<été xml:lang="fr" xmlns:ü="urn:u" ü:größe="1"/>`),
+		root(`<!-- a - b --><![CDATA[ ]] > ]]><a></a >`),
+		root(``) + "\n\t\r\n",
 	} {
-		if _, err := Parse([]byte(in)); err != nil {
+		d, err := Parse([]byte(in))
+		if err != nil {
 			t.Errorf("Parse(%.60q): %v", in, err)
+			continue
+		}
+		if err := xmlcheck.WellFormed([]byte(in)); err != nil {
+			t.Errorf("test input %.60q is not well-formed: %v", in, err)
+		}
+		if err := xmlcheck.WellFormed(d.Bytes()); err != nil {
+			t.Errorf("output for %.60q: %v\n%s", in, err, d.Bytes())
 		}
 	}
 }
@@ -149,8 +237,17 @@ func TestWriteRoundTrip(t *testing.T) {
 	if v, _ := d2.Attr("contentId"); v != `a&b<"c` {
 		t.Errorf("contentId = %q", v)
 	}
+	// encoding/xml does not normalize attribute values, so re-parsing
+	// cannot show a raw tab or newline: pin the references, and have a
+	// normalizing parser read the value back.
+	if want := `name="tab&#x9;nl&#xA;cr&#xD;end"`; !bytes.Contains(out, []byte(want)) {
+		t.Errorf("output lacks %s:\n%s", want, out)
+	}
 	if v, _ := d2.Attr("name"); v != "tab\tnl\ncr\rend" {
 		t.Errorf("name = %q (attribute whitespace must survive)", v)
+	}
+	if v, ok := xmllintAttr(t, out, "name"); ok && v != "tab\tnl\ncr\rend" {
+		t.Errorf("libxml2 reads name = %q (attribute whitespace must survive normalization)", v)
 	}
 	for _, want := range []string{"<!-- kept -->", "<?pi data?>", "&lt;not markup&gt; &amp; text &gt; ]]&gt;"} {
 		if !bytes.Contains(out, []byte(want)) {
@@ -250,5 +347,56 @@ func TestEnsureRootNamespace(t *testing.T) {
 	out := string(d.Bytes())
 	if strings.Count(out, `xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc"`) != 1 {
 		t.Fatalf("root: %s", out)
+	}
+}
+
+// xmllintAttr has libxml2 read a root attribute of doc (with XML's
+// attribute-value normalization); ok is false when xmllint is missing.
+func xmllintAttr(t *testing.T, doc []byte, name string) (string, bool) {
+	t.Helper()
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		t.Log("xmllint not installed")
+		return "", false
+	}
+	p := filepath.Join(t.TempDir(), "doc.xml")
+	if err := os.WriteFile(p, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("xmllint", "--xpath", "string(/*/@"+name+")", p).Output()
+	if err != nil {
+		t.Fatalf("xmllint: %v", err)
+	}
+	return strings.TrimSuffix(string(out), "\n"), true
+}
+
+// TestTextPieces: text split by comments reads back whole, at a cost linear
+// in its length (it used to be copied once per piece).
+func TestTextPieces(t *testing.T) {
+	for _, pieces := range []int{0, 1, 2, 3, 4000} {
+		in := root(`<a>` + strings.Repeat(`x<!---->`, pieces) + `</a>`)
+		d, err := Parse([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := Element{e: d.root.ChildElements()[0], doc: d}
+		if got := a.Text(); got != strings.Repeat("x", pieces) {
+			t.Fatalf("%d pieces: text %q", pieces, got)
+		}
+	}
+}
+
+// TestValidChars covers the eight-bytes-at-a-time path: a bad byte at any
+// offset of a word is found.
+func TestValidChars(t *testing.T) {
+	for _, bad := range []string{"\x00", "\x01", "\x1f", "\x80", "\xff", "\xef\xbf\xbe"} {
+		for pos := range 17 {
+			b := []byte(strings.Repeat("a", pos) + bad + strings.Repeat("\x7f", 17-pos))
+			if validChars(b) {
+				t.Errorf("%q at %d accepted", bad, pos)
+			}
+		}
+	}
+	if !validChars([]byte(strings.Repeat("ab\tc\nd\re ~\x7f\u00e9\U00010000", 5))) {
+		t.Error("valid text refused")
 	}
 }

@@ -50,7 +50,7 @@ func (w writer) element(b []byte, e *etree.Element) []byte {
 		b = append(b, '"')
 	}
 	raw, isB64 := w.b64[e]
-	if len(e.Child) == 0 && !isB64 {
+	if !isB64 && writesNothing(e) {
 		return append(b, '/', '>')
 	}
 	b = append(b, '>')
@@ -129,4 +129,16 @@ func appendEscaped(b []byte, s string, inAttr bool) []byte {
 		start = i + 1
 	}
 	return append(b, s[start:]...)
+}
+
+// writesNothing reports whether e's children write no bytes (none, or only
+// empty text such as an empty CDATA section leaves), so that e is written
+// as an empty-element tag and writing is a fixed point of parsing.
+func writesNothing(e *etree.Element) bool {
+	for _, c := range e.Child {
+		if t, ok := c.(*etree.CharData); !ok || t.Data != "" {
+			return false
+		}
+	}
+	return true
 }

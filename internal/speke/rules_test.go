@@ -268,7 +268,6 @@ func TestAccepted(t *testing.T) {
 		{"no period list", "2.0", edit(t, `<cpix:ContentKeyPeriodList>
     <cpix:ContentKeyPeriod id="keyPeriod_1" index="0"/>
   </cpix:ContentKeyPeriodList>`, ``, `<cpix:KeyPeriodFilter periodId="keyPeriod_1"/>`, ``, `<cpix:KeyPeriodFilter periodId="keyPeriod_1"/>`, ``)},
-		{"empty request Data/Secret", "2.0", edit(t, `kid="`+kidA+`" commonEncryptionScheme="cenc"/>`, `kid="`+kidA+`" commonEncryptionScheme="cenc"><cpix:Data><pskc:Secret><pskc:PlainValue/></pskc:Secret></cpix:Data></cpix:ContentKey>`)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

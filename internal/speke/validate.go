@@ -255,11 +255,19 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 			copy(k.iv[:], iv)
 			k.hasIV = true
 		}
-		if len(k.el.ValueElements) > 0 {
+		if len(k.el.KeyElements) > 0 {
 			// A key provider issues keys; it never takes one from the
 			// request.
 			return nil, reject("Unexpected key value in request for KID " + k.kidText)
 		}
+	}
+	if len(doc.StrayKeyElements) > 0 {
+		// A key value (or a ContentKey) the model does not see would be
+		// echoed, and a client could read it as ours.
+		if doc.StrayKeyElements[0].Local == "ContentKey" {
+			return nil, reject("Unexpected ContentKey outside ContentKeyList")
+		}
+		return nil, reject("Unexpected key value in request")
 	}
 	return index, nil
 }
