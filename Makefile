@@ -7,12 +7,17 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: run test test-unit vet fuzz-smoke bench build
 
-## run: the key provider on $(ADDR) with the embedded local key store in $(DATA_DIR)
-run:
-	ADDR=$(ADDR) DATA_DIR=$(DATA_DIR) $(GO) run ./lambda
+## run: the key provider on $(ADDR) with the local key store in $(DATA_DIR); Ctrl-C stops it
+# The binary is exec'd (not `go run`, which would sit between make and the
+# server): Ctrl-C and SIGTERM reach the server itself, it drains and exits,
+# and the port is free again.
+run: build
+	@echo "make run: bin/keyprovider on http://$(ADDR), keys in $(DATA_DIR); stop with Ctrl-C"
+	@ADDR='$(ADDR)' DATA_DIR='$(DATA_DIR)' exec bin/keyprovider
 
-## build: the service binary for this machine, in bin/
+## build: the service binary for this machine, in bin/keyprovider
 build:
+	@test -x bin/keyprovider || echo "make: compiling ./lambda into bin/keyprovider (the first build downloads modules and compiles for a minute or two)"
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/keyprovider ./lambda
 
 ## test: everything the project checks
@@ -90,9 +95,13 @@ bootstrap:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(LAMBDA_DIR)/bootstrap ./lambda
 
 ## synth: the CloudFormation template in cdk.out/ (offline: no CLI, no AWS, no network)
+# Synthesized into cdk.out.new and swapped in only on success, so a failed
+# synth (a cdk-nag error, a bad context value) leaves the last good cdk.out.
 synth: bootstrap
-	rm -rf cdk.out
-	BOOTSTRAP_DIR=$(LAMBDA_DIR) CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(GO) run ./cdk
+	rm -rf cdk.out.new
+	BOOTSTRAP_DIR=$(LAMBDA_DIR) CDK_OUTDIR=cdk.out.new CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(GO) run ./cdk \
+		|| { rm -rf cdk.out.new; echo "make synth failed; cdk.out still holds the previous template" >&2; exit 1; }
+	rm -rf cdk.out && mv cdk.out.new cdk.out
 	@echo "template: cdk.out/$(STACK).template.json"
 
 ## cfn-lint: lint the synthesized template (errors fail; CDK's DependsOn warnings do not)
@@ -111,8 +120,9 @@ diff: bootstrap
 cdk-bootstrap:
 	$(CDK) bootstrap $(CDK_ARGS)
 
-## test-cdk: CDK assertions, cdk-nag, cfn-lint, and the built binary against a fake Lambda Runtime API
+## test-cdk: vet/staticcheck of cdk/, CDK assertions, cdk-nag, cfn-lint, the sam local invoke recipe, and the built binary against a fake Lambda Runtime API
 test-cdk:
 	$(GO) vet ./cdk/...
 	@out=$$(gofmt -l cdk); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.1 ./cdk/...
 	$(GO) test -count=1 ./cdk/...

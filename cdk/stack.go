@@ -114,7 +114,15 @@ func NewKeyProviderStack(scope constructs.Construct, id string, props *KeyProvid
 	})
 
 	writer := newSecretWriter(stack, cfg.LogRetentionDays)
-	storeEnv := map[string]*string{"KEY_SOURCE": jsii.String(cfg.KeyStore)}
+	storeEnv := map[string]*string{
+		"KEY_SOURCE": jsii.String(cfg.KeyStore),
+		// Declared empty (the service reads that as unset) only so that
+		// `sam local invoke --env-vars` can set it: SAM overrides only the
+		// variables the template declares. Deployed, it changes nothing:
+		// the key store above is used, and KEY_SOURCE=local under Lambda
+		// still refuses to start without a real DATA_DIR.
+		"DATA_DIR": jsii.String(""),
+	}
 	// No function, hence no request, before the secrets hold their values.
 	var written []constructs.IDependable
 	switch cfg.KeyStore {

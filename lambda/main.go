@@ -21,6 +21,7 @@ func main() {
 		log.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	startup := app.Inspect(cfg) // before New creates a missing seed
 	h, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		log.Error("startup", "error", err.Error())
@@ -30,7 +31,7 @@ func main() {
 		lambda.Start(apigw.Handler(h))
 		return
 	}
-	if err := app.ListenAndServe(cfg.Addr, h, log); err != nil {
+	if err := app.ListenAndServe(cfg.Addr, h, log, startup.Attrs()...); err != nil {
 		log.Error("server", "error", err.Error())
 		os.Exit(1)
 	}

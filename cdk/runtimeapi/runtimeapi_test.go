@@ -101,8 +101,10 @@ func buildBinary(t testing.TB) (host, arm64 string) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, d := range []string{binDir, synthDir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
@@ -203,9 +205,6 @@ type process struct {
 // reaches AWS.
 func startBinary(t testing.TB, bin string, emulator ...string) *process {
 	t.Helper()
-	rt := newFakeRuntime(t)
-	args := append(append([]string{}, emulator...), bin)
-	cmd := exec.Command(args[0], args[1:]...)
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -216,8 +215,7 @@ func startBinary(t testing.TB, bin string, emulator ...string) *process {
 		}
 		env = append(env, kv)
 	}
-	cmd.Env = append(env,
-		"AWS_LAMBDA_RUNTIME_API="+rt.ln.Addr().String(),
+	env = append(env,
 		"AWS_LAMBDA_FUNCTION_NAME=speke-test",
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
@@ -234,6 +232,17 @@ func startBinary(t testing.TB, bin string, emulator ...string) *process {
 		"PUBLIC_BASE_URL=https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1",
 		"LOG_LEVEL=debug",
 	)
+	return startProcess(t, bin, env, emulator...)
+}
+
+// startProcess runs bin with exactly env plus AWS_LAMBDA_RUNTIME_API
+// pointing at a new fake Runtime API.
+func startProcess(t testing.TB, bin string, env []string, emulator ...string) *process {
+	t.Helper()
+	rt := newFakeRuntime(t)
+	args := append(append([]string{}, emulator...), bin)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+rt.ln.Addr().String())
 	p := &process{rt: rt, cmd: cmd, exited: make(chan error, 1), stderr: &bytes.Buffer{}}
 	cmd.Stdout = p.stderr // Lambda sends both streams to CloudWatch
 	cmd.Stderr = p.stderr
@@ -407,7 +416,6 @@ var cases = map[string]spekeCase{
 	"speke-v2.0-base64.json":         {status: 200, spekeVersion: "2.0", kids: []string{"98ee5596-cd3e-a20d-163a-e382420c6eff"}, sameKeysAs: "speke-v2.0.json"},
 	"speke-v2.1.json":                {status: 200, spekeVersion: "2.1", kids: []string{"5c2e8f41-9a3b-4d6e-8f10-7b4a2c9d1e03"}},
 	"speke-unsupported-version.json": {status: 422, bodyContains: "Unsupported SPEKE version"},
-	"healthz.json":                   {status: 200},
 }
 
 // TestEveryEventHasACase keeps testdata/events and the table in step: a new

@@ -61,7 +61,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 		}
 		mux.Handle(r.Pattern(), h)
 	}
-	return mux, nil
+	// Outermost, so that every request is logged with its status, also
+	// the 404s and 405s of this router.
+	return httpapi.LogRequests(mux, log), nil
 }
 
 // players builds the player routes' handler. It sees the key source only

@@ -86,7 +86,7 @@ func New(svc *speke.Service, opt Options) http.Handler {
 	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
 	h.mux.HandleFunc("GET "+PathHealth, h.health)
 	h.mux.HandleFunc("GET "+PathHeartbeat, h.heartbeat)
-	return h
+	return LogRequests(h, h.log)
 }
 
 // NewExport returns the handler of POST PathExport alone. It holds only an
@@ -96,7 +96,7 @@ func NewExport(exp *speke.Exporter, opt Options) http.Handler {
 	h := newHandler(opt)
 	h.exp = exp
 	h.mux.HandleFunc("POST "+PathExport, h.export)
-	return h
+	return LogRequests(h, h.log)
 }
 
 func newHandler(opt Options) *handler {
@@ -181,6 +181,7 @@ func setResponseHeaders(w http.ResponseWriter, r *http.Request) (id, ver string,
 
 // logAttrs are the attributes of a request's log line, extra appended.
 func (h *handler) logAttrs(r *http.Request, start time.Time, id string, status int, ver string, extra ...any) []any {
+	MarkLogged(r.Context())
 	attrs := []any{
 		"request_id", id, "status", status,
 		"latency_ms", float64(h.now().Sub(start).Microseconds()) / 1000,

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/routes"
 	"github.com/speke-go/keyprovider/internal/speke"
@@ -167,6 +168,7 @@ func (h *handler) serve(route string, fn func(http.ResponseWriter, *http.Request
 		if res.contentID != "" {
 			attrs = append(attrs, "content_id", res.contentID, "kids", res.kids)
 		}
+		httpapi.MarkLogged(r.Context()) // this is the request's line
 		switch {
 		case err == nil:
 			h.log.Info("playback", attrs...)

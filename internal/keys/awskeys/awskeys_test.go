@@ -49,13 +49,7 @@ func TestNewConformance(t *testing.T) {
 	mototest.CreateTable(t, dynamodb.NewFromConfig(mototest.Config(t, nil)), table)
 	seed := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
 	secret := name("seed-")
-	_, err := secretsmanager.NewFromConfig(mototest.Config(t, nil)).CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
-		Name:         aws.String(secret),
-		SecretString: aws.String(`{"seed":"` + seed + `","algorithm":"hkdf-sha256"}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mototest.CreateSecret(t, secretsmanager.NewFromConfig(mototest.Config(t, nil)), secret, `{"seed":"`+seed+`","algorithm":"hkdf-sha256"}`)
 	for _, tc := range []struct {
 		vars    map[string]string
 		want    any
@@ -81,15 +75,12 @@ func TestNewConformance(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	wrong := name("wrong-")
-	_, err := dynamodb.NewFromConfig(mototest.Config(t, nil)).CreateTable(t.Context(), &dynamodb.CreateTableInput{
+	mototest.CreateTableWith(t, dynamodb.NewFromConfig(mototest.Config(t, nil)), &dynamodb.CreateTableInput{
 		TableName:            aws.String(wrong),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("kid"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("kid"), KeyType: types.KeyTypeHash}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name    string
 		vars    map[string]string

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/speke-go/keyprovider/internal/keys"
@@ -37,23 +36,13 @@ func createSecret(t testing.TB, value string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "speke/seed-" + hex.EncodeToString(b[:])
-	_, err := smClient(t, nil).CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
-		Name: aws.String(name), SecretString: aws.String(value),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mototest.CreateSecret(t, smClient(t, nil), name, value)
 	return name
 }
 
 func putSecret(t *testing.T, name, value string) {
 	t.Helper()
-	_, err := smClient(t, nil).PutSecretValue(t.Context(), &secretsmanager.PutSecretValueInput{
-		SecretId: aws.String(name), SecretString: aws.String(value),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mototest.PutSecretValue(t, smClient(t, nil), name, value)
 }
 
 func TestMotoConformance(t *testing.T) {

@@ -164,8 +164,10 @@ func (s *Source) Keys(ctx context.Context, contentID string, kids []uuid.UUID) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", keys.ErrUnavailable, err)
 	}
-	s.maybeRefresh()
+	// The seed first, then the refresh: the request that finds the seed
+	// stale is answered from the seed it found, whatever the refresh does.
 	snap := s.cur.Load()
+	s.maybeRefresh()
 	out := make([]keys.Key, len(kids))
 	for i, kid := range kids {
 		out[i] = snap.derive(contentID, kid)

@@ -12,13 +12,18 @@ import (
 	"syscall"
 )
 
-// Counter is an http.RoundTripper that counts requests per AWS operation
-// (every HTTP attempt, so SDK retries count too).
+// Counter is an http.RoundTripper that counts the calls the code under
+// test makes, per AWS operation: first attempts only. A retry (the SDK
+// marks it amz-sdk-request: attempt=2 and up) is counted in Retries
+// instead: the SDK retries when moto's answer is lost in transit, which
+// happens now and then on a loaded machine and says nothing about how
+// many calls the code makes.
 type Counter struct {
 	Base http.RoundTripper
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu      sync.Mutex
+	calls   map[string]int
+	retries int
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -28,9 +33,30 @@ func (c *Counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if c.calls == nil {
 		c.calls = map[string]int{}
 	}
-	c.calls[op]++
+	if retry(r) {
+		c.retries++
+	} else {
+		c.calls[op]++
+	}
 	c.mu.Unlock()
 	return base(c.Base).RoundTrip(r)
+}
+
+// Retries is how many retried attempts passed through c.
+func (c *Counter) Retries() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.retries
+}
+
+// retry reports whether r is a retried attempt of an SDK call.
+func retry(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Amz-Sdk-Request"), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			return v != "1"
+		}
+	}
+	return false
 }
 
 // Take returns the counts since the last Take and resets them.
