@@ -32,6 +32,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 	if err != nil {
 		return nil, err
 	}
+	if l, ok := src.(*keys.Local); ok {
+		logLedger(log, l)
+	}
 	reg, err := drm.NewRegistryFromConfig(cfg.DRM)
 	if err != nil {
 		return nil, err
@@ -64,6 +67,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler
 	// Outermost, so that every request is logged with its status, also
 	// the 404s and 405s of this router.
 	return httpapi.LogRequests(mux, log), nil
+}
+
+// logLedger reports the local source's issuance ledger at start, with a
+// warning for what Lookup will not find.
+func logLedger(log *slog.Logger, l *keys.Local) {
+	st, ok := l.Ledger()
+	if !ok {
+		return
+	}
+	log.Info("key ledger", "path", st.Path, "pairs", st.Pairs)
+	if st.PreLedger {
+		log.Warn("key ledger", "path", st.Path, "warning",
+			"new ledger for an existing seed: keys issued before now are unknown to the player routes and the export (404) until an encryptor requests them again over SPEKE")
+	}
+	if st.Skipped > 0 {
+		log.Warn("key ledger", "path", st.Path, "skipped_lines", st.Skipped, "warning",
+			"unreadable lines skipped (a crash's torn write, or an edit); their pairs answer 404 until requested again over SPEKE")
+	}
 }
 
 // players builds the player routes' handler. It sees the key source only

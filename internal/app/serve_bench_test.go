@@ -33,10 +33,11 @@ func BenchmarkServer(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			src, err := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, keys.SeedSize))
+			src, err := keys.OpenLocal(b.TempDir()) // with its ledger, as make run
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer src.Close()
 			reg, err := drm.NewRegistryFromConfig(drm.Config{})
 			if err != nil {
 				b.Fatal(err)

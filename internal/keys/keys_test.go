@@ -17,15 +17,36 @@ import (
 	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
+// TestLocalConformance: the local source records what it issued, so it
+// runs the suite as a store does; every instance is another open of the
+// same data directory, as another process or a restart would be.
 func TestLocalConformance(t *testing.T) {
 	dir := t.TempDir()
+	keystest.Run(t, func(t *testing.T) keys.Source { return openLocal(t, dir) }, keystest.Options{PerContent: true})
+}
+
+// TestLocalFromSeedConformance: without a ledger the local source derives
+// every key on Lookup, as the Secrets Manager source does.
+func TestLocalFromSeedConformance(t *testing.T) {
+	seed := bytes.Repeat([]byte{9}, keys.SeedSize)
 	keystest.Run(t, func(t *testing.T) keys.Source {
-		s, err := keys.OpenLocal(dir)
+		s, err := keys.NewLocalFromSeed(seed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
-	}, keystest.Options{PerContent: true, Derives: true})
+	}, keystest.Options{PerContent: true, Stateless: true})
+}
+
+// openLocal opens dir's local source and closes it when the test ends.
+func openLocal(t testing.TB, dir string) *keys.Local {
+	t.Helper()
+	s, err := keys.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func TestKeyRedaction(t *testing.T) {

@@ -42,11 +42,14 @@ import (
 //   - Lookup(ctx, contentID, kids) never creates, writes or changes a key.
 //     It returns keys[i] for kids[i] (duplicates allowed, as for Keys), or
 //     an error and no keys.
-//   - A source that derives keys (HKDF, PlayReady key seed) always finds
+//   - A source that derives keys and keeps no record of what it issued
+//     (the Secrets Manager seed, HKDF or PlayReady key seed) always finds
 //     them: Lookup returns exactly what Keys returns.
-//   - A source that stores keys returns, when some KIDs were never issued
-//     for contentID, an error that wraps ErrNotFound and is a
-//     *NotFoundError naming each missing KID once, in request order.
+//   - A source that records what it issued, by storing the keys
+//     (DynamoDB) or the (content ID, KID) pairs (the local source's
+//     ledger), returns, when some KIDs were never issued for contentID, an
+//     error that wraps ErrNotFound and is a *NotFoundError naming each
+//     missing KID once, in request order.
 //   - A key returned by Keys is returned by every later Lookup, from any
 //     instance sharing the store; store failures wrap ErrUnavailable as in
 //     Keys.

@@ -3,10 +3,10 @@ package playback_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,21 +163,25 @@ func TestBrowserPlayback(t *testing.T) {
 			t.Logf("%s: played to %.1f s; first frame %.0f ms after navigation; page wall time %.0f ms", r.Name, r.CurrentTime, ff, r.WallMs)
 			continue
 		}
-		// HLS: Shaka 1001 BAD_HTTP_STATUS, the key URI answered 403. DASH:
-		// the license carries the keys of the token's content ID; a store
-		// has none for these KIDs (404, Shaka 6007 LICENSE_REQUEST_FAILED),
-		// the local HKDF source derives that content's keys, which do not
-		// decrypt this one (Shaka 3016, a decode error).
-		want := map[string][]int{"dash": {6007, 3016}, "hls": {1001}}[kind]
-		if r.Outcome != "error" || !slices.Contains(want, r.ErrorCode()) || r.CurrentTime > 0.5 {
-			t.Errorf("%s: want Shaka error %v and no playback, got %v", r.Name, want, r)
+		// HLS: Shaka 1001 BAD_HTTP_STATUS, the key URI answered 403 (the
+		// URI names this content, the token another). DASH: the license
+		// URL names no content, so the token's content ID is looked up:
+		// its store never issued these KIDs, 404, Shaka 6007
+		// LICENSE_REQUEST_FAILED wrapping the 1001.
+		want := map[string]struct{ code, status int }{"dash": {6007, 404}, "hls": {1001, 403}}[kind]
+		if r.Outcome != "error" || r.ErrorCode() != want.code || r.CurrentTime > 0.5 {
+			t.Errorf("%s: want Shaka error %d and no playback, got %v", r.Name, want.code, r)
 			continue
 		}
 		if len(r.Requests) == 0 || r.Requests[0].URI != wantURI[kind] {
 			t.Errorf("%s: requests %v, want %s", r.Name, r.Requests, wantURI[kind])
 		}
-		if kind == "hls" && !strings.Contains(r.Error.Data, keyURI) {
-			t.Errorf("%s: the error is not about the key URI: %v", r.Name, r.Error)
+		if !strings.Contains(r.Error.Data, wantURI[kind]) || r.Error.HTTPStatus != want.status {
+			t.Errorf("%s: the error is not a %d from %s: %+v", r.Name, want.status, wantURI[kind], *r.Error)
+		}
+		route := map[string]string{"dash": "license", "hls": "key"}[kind]
+		if !strings.Contains(f.logs.String(), fmt.Sprintf(`"route":"%s","status":%d`, route, want.status)) {
+			t.Errorf("%s: the service logged no %s %d:\n%s", r.Name, route, want.status, f.logs)
 		}
 		t.Logf("%s: Shaka error %d as expected", r.Name, r.ErrorCode())
 	}

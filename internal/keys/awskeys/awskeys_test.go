@@ -51,9 +51,9 @@ func TestNewConformance(t *testing.T) {
 	secret := name("seed-")
 	mototest.CreateSecret(t, secretsmanager.NewFromConfig(mototest.Config(t, nil)), secret, `{"seed":"`+seed+`","algorithm":"hkdf-sha256"}`)
 	for _, tc := range []struct {
-		vars    map[string]string
-		want    any
-		derives bool
+		vars      map[string]string
+		want      any
+		stateless bool
 	}{
 		{map[string]string{"KEY_SOURCE": "dynamodb", "TABLE_NAME": table, "AWS_LAMBDA_FUNCTION_NAME": "fn"}, &dynamokeys.Store{}, false},
 		{map[string]string{"KEY_SOURCE": "secretsmanager", "SECRET_ID": secret, "SECRET_REFRESH_INTERVAL": "1m"}, &secretkeys.Source{}, true},
@@ -68,7 +68,7 @@ func TestNewConformance(t *testing.T) {
 					t.Fatalf("got a %T", s)
 				}
 				return s
-			}, keystest.Options{PerContent: true, Derives: tc.derives})
+			}, keystest.Options{PerContent: true, Stateless: tc.stateless})
 		})
 	}
 }

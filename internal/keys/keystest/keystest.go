@@ -26,10 +26,16 @@ type Options struct {
 	// (the PlayReady key-seed derivation); the suite then skips the check
 	// that different content IDs give different keys.
 	PerContent bool
-	// Derives is true for sources that compute keys from a seed: their
-	// Lookup finds every KID. For stores (false) the suite checks that
-	// Lookup reports KIDs never issued as not found and creates nothing.
-	Derives bool
+	// Stateless is true for sources that derive every key from a seed and
+	// keep no record of what they issued (the Secrets Manager sources,
+	// keys.NewLocalFromSeed): their Lookup finds every KID. Sources that
+	// record issuance leave it false, whether they store the keys
+	// (DynamoDB) or derive them and record the pairs (the local source's
+	// ledger). The suite then checks that Lookup finds what Keys issued,
+	// the same key, from any instance, also one opened before the key was
+	// issued; and that it reports KIDs never issued as not found and
+	// creates nothing.
+	Stateless bool
 }
 
 // RandomKID returns a fresh random KID.
@@ -234,7 +240,7 @@ func runLookup(t *testing.T, open Open, opt Options) {
 		a, b := RandomKID(), RandomKID()
 		req := []uuid.UUID{a, known, b, a}
 		ks, err := open(t).Lookup(context.Background(), cid, req)
-		if opt.Derives {
+		if opt.Stateless {
 			if err != nil {
 				t.Fatalf("a deriving source did not find a KID: %v", err)
 			}
@@ -288,12 +294,74 @@ func runLookup(t *testing.T, open Open, opt Options) {
 		}
 		ks, err := open(t).Lookup(context.Background(), RandomContentID(), []uuid.UUID{kid})
 		switch {
-		case !opt.Derives && !errors.Is(err, keys.ErrNotFound):
+		case !opt.Stateless && !errors.Is(err, keys.ErrNotFound):
 			t.Fatalf("KID of another content ID: %d keys, %v", len(ks), err)
-		case opt.Derives && err != nil:
+		case opt.Stateless && err != nil:
 			t.Fatal(err)
-		case opt.Derives && opt.PerContent && ks[0].Equal(issued[0]):
+		case opt.Stateless && opt.PerContent && ks[0].Equal(issued[0]):
 			t.Fatal("one KID under two content IDs looked up the same key")
+		}
+	})
+	t.Run("LookupSeesOtherInstance", func(t *testing.T) {
+		// Two processes on one store: the reader was opened (and has
+		// looked) before the writer issued the key.
+		cid, kid := RandomContentID(), RandomKID()
+		reader := open(t)
+		_, err := reader.Lookup(context.Background(), cid, []uuid.UUID{kid})
+		if !opt.Stateless && !errors.Is(err, keys.ErrNotFound) {
+			t.Fatalf("Lookup before Keys: %v", err)
+		}
+		issued := mustGet(t, open(t).Keys, cid, []uuid.UUID{kid})
+		got := mustGet(t, reader.Lookup, cid, []uuid.UUID{kid})
+		if !got[0].Equal(issued[0]) {
+			t.Fatal("an instance opened earlier looked up another key than the one issued")
+		}
+	})
+	t.Run("LookupWhileIssuing", func(t *testing.T) {
+		// One instance issues KIDs one call at a time while another looks
+		// them all up: every answer is not-found or the issued keys, never
+		// another key, and once Keys returned, Lookup finds the key.
+		cid, kids := RandomContentID(), randomKIDs(8)
+		writer, reader := open(t), open(t)
+		issued := make([]keys.Key, len(kids))
+		done := make(chan struct{})
+		var werr error
+		go func() {
+			defer close(done)
+			for i, k := range kids {
+				ks, err := writer.Keys(context.Background(), cid, []uuid.UUID{k})
+				if err != nil {
+					werr = err
+					return
+				}
+				issued[i] = ks[0]
+			}
+		}()
+		var seen [][]keys.Key
+		for finished := false; !finished; {
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			ks, err := reader.Lookup(context.Background(), cid, kids)
+			switch {
+			case err == nil:
+				seen = append(seen, ks)
+			case !errors.Is(err, keys.ErrNotFound) || opt.Stateless:
+				t.Fatalf("Lookup during issuance: %v", err)
+			}
+		}
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		final := mustGet(t, reader.Lookup, cid, kids)
+		for _, ks := range append(seen, final) {
+			for i := range kids {
+				if !ks[i].Equal(issued[i]) {
+					t.Fatalf("KID %d: Lookup returned another key than Keys issued", i)
+				}
+			}
 		}
 	})
 	t.Run("LookupLargeBatch", func(t *testing.T) {
@@ -307,7 +375,7 @@ func runLookup(t *testing.T, open Open, opt Options) {
 				t.Fatalf("KID %d: Lookup differs from Keys", i)
 			}
 		}
-		if opt.Derives {
+		if opt.Stateless {
 			return
 		}
 		// One unknown KID past the first 100 fails the whole batch.
@@ -319,7 +387,7 @@ func runLookup(t *testing.T, open Open, opt Options) {
 		}
 	})
 	t.Run("LookupCancelledContext", func(t *testing.T) {
-		checkCancelled(t, open(t).Lookup, opt.Derives)
+		checkCancelled(t, open(t).Lookup, opt.Stateless)
 	})
 }
 

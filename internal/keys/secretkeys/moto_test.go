@@ -62,7 +62,7 @@ func TestMotoConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				return s
-			}, keystest.Options{PerContent: tc.perContent, Derives: true})
+			}, keystest.Options{PerContent: tc.perContent, Stateless: true})
 		})
 	}
 }

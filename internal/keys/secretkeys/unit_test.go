@@ -104,7 +104,7 @@ func TestFakeConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				return s
-			}, keystest.Options{PerContent: tc.perContent, Derives: true})
+			}, keystest.Options{PerContent: tc.perContent, Stateless: true})
 		})
 	}
 }

@@ -111,6 +111,9 @@ type Result struct {
 		Code     any    `json:"code"`
 		Category any    `json:"category"`
 		Data     string `json:"data"`
+		// HTTPStatus is the status of the refused request behind a
+		// network or license error (Shaka 1001, 6007), or 0.
+		HTTPStatus int `json:"httpStatus"`
 	} `json:"error"`
 	Requests []struct {
 		Type string `json:"type"`

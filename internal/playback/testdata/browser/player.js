@@ -21,7 +21,13 @@
       ? `playing: ${video.currentTime.toFixed(1)} s, first frame after ${Math.round(result.firstFrameMs)} ms`
       : `error: ${JSON.stringify(result.error)}`);
   };
-  const fail = (e) => finish('error', { error: { code: e.code, category: e.category, severity: e.severity, data: String(e.data && e.data[0] !== undefined ? e.data[0] : e.message || '') } });
+  // The HTTP status of a refused request: Shaka's BAD_HTTP_STATUS (1001)
+  // has it as data[1], directly or wrapped (a failed license request, 6007).
+  const httpStatus = (e) => {
+    const net = e && e.code === 1001 ? e : (e && e.data && e.data[0] && e.data[0].code === 1001 ? e.data[0] : null);
+    return net ? net.data[1] : null;
+  };
+  const fail = (e) => finish('error', { error: { code: e.code, category: e.category, severity: e.severity, httpStatus: httpStatus(e), data: String(e.data && e.data[0] !== undefined ? e.data[0] : e.message || '') } });
 
   shaka.polyfill.installAll();
   if (!shaka.Player.isBrowserSupported()) { finish('error', { error: { code: 'unsupported' } }); return; }
