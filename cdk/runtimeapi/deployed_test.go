@@ -171,14 +171,15 @@ func TestDeployedFunctionsOnMoto(t *testing.T) {
 				other = fnSPEKE
 			}
 			resp := invokeProxy(t, fn(other), loadEvent(t, name))
-			if resp.StatusCode != 404 || !strings.Contains(string(resp.body(t)), "404 page not found") {
-				t.Errorf("%s to the %s function: %d %q, want the router's 404", name, other, resp.StatusCode, resp.body(t))
+			if b := resp.body(t); resp.StatusCode != 404 || !strings.Contains(string(b), "404 page not found") {
+				// Not the body: it may hold keys.
+				t.Errorf("%s to the %s function: %d (%d bytes), want the router's 404", name, other, resp.StatusCode, len(b))
 			}
 		}
 		// A KID never issued is not found (and not created).
 		never := strings.ReplaceAll(string(loadEvent(t, "client-key.json")), playersKID, "0f0e0d0c-0b0a-4908-8706-050403020100")
 		if resp := invokeProxy(t, readFn, []byte(never)); resp.StatusCode != 404 {
-			t.Errorf("a KID never issued: %d %q, want 404", resp.StatusCode, resp.body(t))
+			t.Errorf("a KID never issued: %d, want 404", resp.StatusCode)
 		}
 		if n := itemCount(t, endpoint, table); n != issued {
 			t.Errorf("the table holds %d items, want the %d the SPEKE function issued", n, issued)
