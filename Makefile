@@ -48,9 +48,9 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz=FuzzLedgerLine -fuzztime=10s ./internal/keys
 	$(GO) test -run='^$$' -fuzz='^FuzzLedger$$' -fuzztime=10s ./internal/keys
 
-## bench: the handler benchmarks
+## bench: the handler, the Lambda path (event JSON to response JSON) and the local server under 8 clients
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/httpapi
+	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/httpapi ./internal/apigw ./internal/app
 
 # ---- Players ----
 BROWSER_DIR := internal/playback/testdata/browser

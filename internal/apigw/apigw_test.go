@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -28,7 +29,15 @@ func handler(t *testing.T, publicBase string) func(context.Context, events.APIGa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return apigw.Handler(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: publicBase}))
+	return serve(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: publicBase}))
+}
+
+// serve runs events through apigw.Serve, after the JSON decoding that
+// TestLambdaInvoke covers.
+func serve(h http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return apigw.Serve(ctx, h, ev), nil
+	}
 }
 
 func request(t *testing.T, name string) string {
@@ -133,12 +142,22 @@ func hlsMedia(t *testing.T, body string) string {
 	return string(b)
 }
 
-// TestLambdaInvoke goes through aws-lambda-go's own handler reflection and
-// JSON decoding, as the runtime loop does.
+// TestLambdaInvoke goes through aws-lambda-go's own handler wrapping, as
+// lambda.Start does, and reads the answer with encoding/json, as a check
+// independent of the JSON v2 the adapter writes it with.
 func TestLambdaInvoke(t *testing.T) {
+	src, err := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{
+		PublicBaseURL: "https://keys.example.com", Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+	})
+	fn := lambda.NewHandler(apigw.Handler(h))
 	ev := event(request(t, "v2.1/clearkey-live-times.request.xml"), map[string]string{"Content-Type": "application/xml", "X-Speke-Version": "2.1"})
 	payload, _ := json.Marshal(ev)
-	out, err := lambda.NewHandler(handler(t, "https://keys.example.com")).Invoke(context.Background(), payload)
+	out, err := fn.Invoke(context.Background(), payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,25 +165,31 @@ func TestLambdaInvoke(t *testing.T) {
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatal(err)
 	}
+	if want := apigw.Serve(context.Background(), h, ev); !reflect.DeepEqual(r, want) {
+		t.Fatalf("Invoke's answer differs from Serve's:\n%+v\n%+v", r, want)
+	}
 	if r.StatusCode != 200 || r.Headers["X-Speke-Version"] != "2.1" || strings.Count(r.Body, "PlainValue>") != 4 {
 		t.Fatalf("%d %v", r.StatusCode, r.Headers)
 	}
-}
-
-// BenchmarkServe measures the Lambda path: an API Gateway event through the
-// adapter and the handler to the proxy response.
-func BenchmarkServe(b *testing.B) {
-	src, _ := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, 32))
-	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{})
-	body, err := os.ReadFile("../../testdata/speke/v2.0/aes128-live.request.xml")
-	if err != nil {
-		b.Fatal(err)
+	again, _ := fn.Invoke(context.Background(), payload)
+	if !bytes.Equal(again, out) {
+		t.Fatal("the same event gave other bytes")
 	}
-	ev := event(string(body), map[string]string{"Content-Type": "application/xml", "X-Speke-Version": "2.0"})
-	b.ReportAllocs()
-	for b.Loop() {
-		if r := apigw.Serve(context.Background(), h, ev); r.StatusCode != 200 {
-			b.Fatal(r.StatusCode, r.Body)
+
+	// A payload that is not an API Gateway event is a 400 answer, not a
+	// Lambda error (which API Gateway would turn into a 502).
+	for _, bad := range []string{`{"body": 1}`, `[`, `{"httpMethod":"POST","httpMethod":"GET"}`, "{\"body\":\"\xff\"}"} {
+		logs.Reset()
+		out, err := fn.Invoke(context.Background(), []byte(bad))
+		if err != nil {
+			t.Fatalf("%q: %v", bad, err)
+		}
+		var r events.APIGatewayProxyResponse
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.StatusCode != 400 || r.Body != "Malformed event" || r.Headers["X-Speke-User-Agent"] == "" || !strings.Contains(logs.String(), `"status":400`) {
+			t.Errorf("%q: %d %q %v %s", bad, r.StatusCode, r.Body, r.Headers, logs.String())
 		}
 	}
 }
@@ -371,7 +396,7 @@ func loggingHandler(t *testing.T, buf *bytes.Buffer) func(context.Context, event
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(buf, nil))
-	return apigw.Handler(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{Logger: log}))
+	return serve(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{Logger: log}))
 }
 
 // TestEncodedPath: a REST API delivers the path percent-encoded, as the
