@@ -21,8 +21,9 @@
 // it sees the value of "X-Speke-Version".
 //
 // Events the adapter cannot turn into a request (a body that is not
-// base64, an invalid httpMethod, a requestContext.domainName that is not a
-// host name) are answered 400 by the handler itself (httpapi.WithRefusal),
+// base64, a path that is not valid percent-encoding, an invalid
+// httpMethod, a requestContext.domainName that is not a host name) are
+// answered 400 by the handler itself (httpapi.WithRefusal),
 // with the headers and the log line of every other error. The domain name
 // must be a host name because it becomes part of the key URLs handed to
 // players.
@@ -119,7 +120,15 @@ func Serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest
 	if base := baseURL(host, ev.RequestContext.Stage); base != "" {
 		ctx = httpapi.WithBaseURL(ctx, base)
 	}
+	// A REST API hands the path over as the client sent it, still
+	// percent-encoded (pathParameters are the decoded values), so a
+	// content ID such as "movie 1" arrives as /client/movie%201/...
 	u := &url.URL{Path: ev.Path}
+	if p, err := url.PathUnescape(ev.Path); err != nil {
+		refusal = "Malformed event: path"
+	} else {
+		u.Path, u.RawPath = p, ev.Path
+	}
 	if len(ev.MultiValueQueryStringParameters) > 0 {
 		u.RawQuery = url.Values(ev.MultiValueQueryStringParameters).Encode()
 	}
