@@ -8,6 +8,7 @@ package runtimeapi
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -202,18 +203,25 @@ type process struct {
 
 // startBinary runs bin (optionally under an emulator) with the Lambda
 // environment of the deployed function and KEY_SOURCE=local, so nothing
-// reaches AWS.
-func startBinary(t testing.TB, bin string, emulator ...string) *process {
+// reaches AWS. DATA_DIR holds the test token key the player events' tokens
+// are signed with (testdata/events/playback-token.key). extra entries
+// ("NAME=value") override those defaults.
+func startBinary(t testing.TB, bin string, extra []string, emulator ...string) *process {
 	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		// No credentials, no endpoints, no local-server address from the
 		// developer's shell: the binary must behave as it does in Lambda.
-		if strings.HasPrefix(k, "AWS_") || k == "ADDR" || k == "DATA_DIR" || k == "KEY_SOURCE" || k == "TABLE_NAME" || k == "SECRET_ID" {
+		if strings.HasPrefix(k, "AWS_") || k == "ADDR" || k == "DATA_DIR" || k == "KEY_SOURCE" || k == "TABLE_NAME" || k == "SECRET_ID" ||
+			k == "SERVE" || k == "PLAYBACK_TOKEN_SECRET_ID" {
 			continue
 		}
 		env = append(env, kv)
+	}
+	dataDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dataDir, "playback-token.key"), testTokenKey(t), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	env = append(env,
 		"AWS_LAMBDA_FUNCTION_NAME=speke-test",
@@ -228,11 +236,12 @@ func startBinary(t testing.TB, bin string, emulator ...string) *process {
 		"_HANDLER=bootstrap",
 		"LAMBDA_TASK_ROOT="+filepath.Dir(bin),
 		"KEY_SOURCE=local",
-		"DATA_DIR="+t.TempDir(),
-		"PUBLIC_BASE_URL=https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1",
+		"DATA_DIR="+dataDir,
+		"PUBLIC_BASE_URL=https://p9q8r7s6t5.execute-api.us-east-1.amazonaws.com/v1",
 		"LOG_LEVEL=debug",
 	)
-	return startProcess(t, bin, env, emulator...)
+	// os/exec uses the last value of a repeated name.
+	return startProcess(t, bin, append(env, extra...), emulator...)
 }
 
 // startProcess runs bin with exactly env plus AWS_LAMBDA_RUNTIME_API
@@ -402,20 +411,138 @@ func contentKeys(t *testing.T, doc []byte) map[string]string {
 	return out
 }
 
-// spekeCase is what the binary must answer to one event file.
-type spekeCase struct {
+// Functions of the deployed stack, by their SERVE mode.
+const (
+	fnSPEKE    = "speke"    // Function: SigV4 API, may create keys
+	fnReadOnly = "readonly" // ReadOnlyFunction: players' API and POST /export
+)
+
+// playersContentID and playersKID are the content the player and export
+// events ask for; issueForPlayers has the SPEKE function issue that key
+// first, as an encryptor would before any player asks.
+const (
+	playersContentID = "movie 1"
+	playersKID       = "98ee5596-cd3e-a20d-163a-e382420c6eff"
+)
+
+// eventCase is what the binary must answer to one event file.
+type eventCase struct {
+	fn           string // the function that serves the route (fnSPEKE or fnReadOnly)
 	status       int
 	spekeVersion string // echoed X-Speke-Version; "" for non-SPEKE routes
 	kids         []string
 	bodyContains string
 	sameKeysAs   string // another event whose keys must be identical
+	// check, if set, checks the answer against the key the SPEKE function
+	// issued for playersContentID/playersKID (base64).
+	check func(t *testing.T, resp proxyResponse, body []byte, issued string)
 }
 
-var cases = map[string]spekeCase{
-	"speke-v2.0.json":                {status: 200, spekeVersion: "2.0", kids: []string{"98ee5596-cd3e-a20d-163a-e382420c6eff"}},
-	"speke-v2.0-base64.json":         {status: 200, spekeVersion: "2.0", kids: []string{"98ee5596-cd3e-a20d-163a-e382420c6eff"}, sameKeysAs: "speke-v2.0.json"},
-	"speke-v2.1.json":                {status: 200, spekeVersion: "2.1", kids: []string{"5c2e8f41-9a3b-4d6e-8f10-7b4a2c9d1e03"}},
-	"speke-unsupported-version.json": {status: 422, bodyContains: "Unsupported SPEKE version"},
+var cases = map[string]eventCase{
+	"speke-v2.0.json":                 {fn: fnSPEKE, status: 200, spekeVersion: "2.0", kids: []string{"98ee5596-cd3e-a20d-163a-e382420c6eff"}},
+	"speke-v2.0-base64.json":          {fn: fnSPEKE, status: 200, spekeVersion: "2.0", kids: []string{"98ee5596-cd3e-a20d-163a-e382420c6eff"}, sameKeysAs: "speke-v2.0.json"},
+	"speke-v2.1.json":                 {fn: fnSPEKE, status: 200, spekeVersion: "2.1", kids: []string{"5c2e8f41-9a3b-4d6e-8f10-7b4a2c9d1e03"}},
+	"speke-unsupported-version.json":  {fn: fnSPEKE, status: 422, bodyContains: "Unsupported SPEKE version"},
+	"heartbeat.json":                  {fn: fnSPEKE, status: 200, check: checkHeartbeat},
+	"client-key.json":                 {fn: fnReadOnly, status: 200, check: checkClientKey},
+	"client-key-preflight.json":       {fn: fnReadOnly, status: 204, check: checkPreflight("GET")},
+	"clearkey-license.json":           {fn: fnReadOnly, status: 200, check: checkLicense},
+	"clearkey-license-preflight.json": {fn: fnReadOnly, status: 204, check: checkPreflight("POST")},
+	"export.json":                     {fn: fnReadOnly, status: 200, check: checkExport},
+}
+
+func checkHeartbeat(t *testing.T, resp proxyResponse, body []byte, _ string) {
+	if ct := resp.header("Content-Type"); !strings.HasPrefix(ct, "text/plain") || len(body) == 0 {
+		t.Errorf("heartbeat: Content-Type %q, body %q; want a text/plain status message", ct, body)
+	}
+}
+
+// playerOrigin is the Origin header of the player events.
+const playerOrigin = "https://player.example.com"
+
+func checkCORS(t *testing.T, resp proxyResponse) {
+	t.Helper()
+	if got := resp.header("Access-Control-Allow-Origin"); got != "*" && got != playerOrigin {
+		t.Errorf("Access-Control-Allow-Origin %q: a page on %s could not read the answer", got, playerOrigin)
+	}
+}
+
+func checkClientKey(t *testing.T, resp proxyResponse, body []byte, issued string) {
+	checkCORS(t, resp)
+	if ct := resp.header("Content-Type"); ct != "application/octet-stream" {
+		t.Errorf("Content-Type %q, want application/octet-stream", ct)
+	}
+	if base64.StdEncoding.EncodeToString(body) != issued {
+		t.Errorf("the key URI answered %d bytes that are not the key the SPEKE function issued", len(body))
+	}
+}
+
+func checkPreflight(method string) func(*testing.T, proxyResponse, []byte, string) {
+	return func(t *testing.T, resp proxyResponse, _ []byte, _ string) {
+		checkCORS(t, resp)
+		if got := resp.header("Access-Control-Allow-Methods"); !strings.Contains(got, method) {
+			t.Errorf("Access-Control-Allow-Methods %q lacks %s", got, method)
+		}
+		if got := strings.ToLower(resp.header("Access-Control-Allow-Headers")); !strings.Contains(got, "authorization") {
+			t.Errorf("Access-Control-Allow-Headers %q lacks Authorization", got)
+		}
+	}
+}
+
+func checkLicense(t *testing.T, resp proxyResponse, body []byte, issued string) {
+	checkCORS(t, resp)
+	var lic struct {
+		Keys []struct{ Kty, KID, K string }
+	}
+	if err := json.Unmarshal(body, &lic); err != nil || len(lic.Keys) != 1 {
+		t.Fatalf("license %q: %v; want a JWK set with one key", body, err)
+	}
+	key, _ := base64.StdEncoding.DecodeString(issued)
+	kid, _ := hex.DecodeString(strings.ReplaceAll(playersKID, "-", ""))
+	k := lic.Keys[0]
+	if k.Kty != "oct" || k.KID != base64.RawURLEncoding.EncodeToString(kid) || k.K != base64.RawURLEncoding.EncodeToString(key) {
+		t.Errorf("license key kty=%q kid=%q is not the issued key for %s", k.Kty, k.KID, playersKID)
+	}
+}
+
+// checkExport opens the encrypted answer with the private key of the
+// test certificate, by the independent Python checker (cryptography).
+func checkExport(t *testing.T, resp proxyResponse, body []byte, issued string) {
+	if strings.Contains(string(body), "PlainValue") {
+		t.Fatal("the export answer holds a PlainValue")
+	}
+	root := repoRoot(t)
+	answer := filepath.Join(t.TempDir(), "answer.xml")
+	if err := os.WriteFile(answer, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", filepath.Join(root, "testdata", "cke", "decrypt_cpix.py"), filepath.Join(root, "testdata", "cke", "rsa2048.key.pem"), answer)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("decrypt_cpix.py: %v (%s)", err, err.(*exec.ExitError).Stderr)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("decrypt_cpix.py printed %q: %v", out, err)
+	}
+	if len(got) != 1 || got[playersKID] != issued {
+		t.Errorf("the export holds %d keys, not the issued key for %s", len(got), playersKID)
+	}
+}
+
+// testTokenKey is the HS256 key the player events' tokens are signed with.
+// It is a test key, public in this repository: a deployed stack generates
+// its own in Secrets Manager.
+func testTokenKey(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "events", "playback-token.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 32 {
+		t.Fatalf("testdata/events/playback-token.key holds %d bytes, want 32", len(b))
+	}
+	return b
 }
 
 // TestEveryEventHasACase keeps testdata/events and the table in step: a new
@@ -440,35 +567,60 @@ func TestEveryEventHasACase(t *testing.T) {
 
 func TestBinaryAgainstRuntimeAPI(t *testing.T) {
 	host, arm64 := buildBinary(t)
-	t.Run("host", func(t *testing.T) { runEvents(t, startBinary(t, host)) })
+	// One process with every route (SERVE unset), local keys.
+	one := func(t *testing.T, bin string, emulator ...string) {
+		p := startBinary(t, bin, nil, emulator...)
+		runEvents(t, func(string) *process { return p }, nil)
+	}
+	t.Run("host", func(t *testing.T) { one(t, host) })
 	t.Run("arm64-qemu", func(t *testing.T) {
 		if arm64 == "" {
 			t.Skip("qemu-aarch64 not installed (Debian package qemu-user)")
 		}
-		runEvents(t, startBinary(t, arm64, "qemu-aarch64"))
+		one(t, arm64, "qemu-aarch64")
 	})
 }
 
-// runEvents feeds every event to one running process, in a fixed order, and
-// then the first SPEKE event again: the second answer must carry the same
-// keys (a warm environment and a cold one must agree).
-func runEvents(t *testing.T, p *process) {
+// runEvents feeds every event to the process of the function that serves
+// it: first the SPEKE function's, in name order, then the read-only
+// function's. Before the player and export events the SPEKE function
+// issues their key (issueForPlayers). At the end the first SPEKE event is
+// sent again: the second answer must carry the same keys (a warm
+// environment and a cold one must agree). afterIssue, if set, runs once the
+// SPEKE function's events are done and again at the end.
+func runEvents(t *testing.T, fn func(string) *process, afterIssue func(t *testing.T)) {
 	names := make([]string, 0, len(cases))
 	for n := range cases {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := cases[names[i]].fn == fnReadOnly, cases[names[j]].fn == fnReadOnly
+		if ri != rj {
+			return rj
+		}
+		return names[i] < names[j]
+	})
 	keys := map[string]map[string]string{}
+	issued := ""
 	for _, name := range names {
 		c := cases[name]
+		if c.fn == fnReadOnly && issued == "" {
+			issued = issueForPlayers(t, fn(fnSPEKE))
+			if afterIssue != nil {
+				afterIssue(t)
+			}
+		}
 		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
-			resp := invokeProxy(t, p, loadEvent(t, name))
+			resp := invokeProxy(t, fn(c.fn), loadEvent(t, name))
 			body := resp.body(t)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d; body:\n%s", resp.StatusCode, c.status, body)
 			}
 			if c.bodyContains != "" && !strings.Contains(string(body), c.bodyContains) {
 				t.Errorf("body %q does not contain %q", body, c.bodyContains)
+			}
+			if c.check != nil {
+				c.check(t, resp, body, issued)
 			}
 			if c.spekeVersion == "" {
 				return
@@ -508,11 +660,40 @@ func runEvents(t *testing.T, p *process) {
 		if first == nil {
 			t.Skip("first SPEKE event failed")
 		}
-		resp := invokeProxy(t, p, loadEvent(t, "speke-v2.0.json"))
+		resp := invokeProxy(t, fn(fnSPEKE), loadEvent(t, "speke-v2.0.json"))
 		if again := contentKeys(t, resp.body(t)); fmt.Sprint(again) != fmt.Sprint(first) {
 			t.Error("the same request gave a different key the second time")
 		}
 	})
+	if afterIssue != nil {
+		afterIssue(t)
+	}
+}
+
+// issueForPlayers has the SPEKE function issue the key of the player
+// events: speke-v2.0.json (same KID) for playersContentID. It returns the
+// key, base64.
+func issueForPlayers(t *testing.T, p *process) string {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(loadEvent(t, "speke-v2.0.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	body := ev["body"].(string)
+	if !strings.Contains(body, `contentId="abc123"`) {
+		t.Fatal(`speke-v2.0.json no longer asks for contentId="abc123"`)
+	}
+	ev["body"] = strings.Replace(body, `contentId="abc123"`, `contentId="`+playersContentID+`"`, 1)
+	b, _ := json.Marshal(ev)
+	resp := invokeProxy(t, p, b)
+	if resp.StatusCode != 200 {
+		t.Fatalf("issuing the players' key: %d %s", resp.StatusCode, resp.body(t))
+	}
+	k := contentKeys(t, resp.body(t))[playersKID]
+	if k == "" {
+		t.Fatal("issuing the players' key: no key in the answer")
+	}
+	return k
 }
 
 // TestFakeRuntimeProtocol checks the harness itself against a tiny stand-in
@@ -561,7 +742,7 @@ func BenchmarkColdStart(b *testing.B) {
 	host, _ := buildBinary(b)
 	event := loadEvent(b, "speke-v2.0.json")
 	for b.Loop() {
-		p := startBinary(b, host)
+		p := startBinary(b, host, nil)
 		r := p.invoke(b, event)
 		if r.kind != "response" {
 			b.Fatalf("invocation error: %s", r.body)

@@ -3,6 +3,7 @@ package runtimeapi
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // The README's `sam local invoke` recipe cannot run here (SAM needs
@@ -312,7 +316,7 @@ func TestSAMLocalInvokeRecipe(t *testing.T) {
 	}
 
 	for _, r := range recipes {
-		t.Run(r.function, func(t *testing.T) {
+		t.Run(r.function+"/"+strings.TrimSuffix(filepath.Base(r.event), ".json"), func(t *testing.T) {
 			if !strings.HasPrefix(r.template, "cdk.out/") {
 				t.Fatalf("template %s: make synth writes cdk.out/", r.template)
 			}
@@ -356,8 +360,8 @@ func TestSAMLocalInvokeRecipe(t *testing.T) {
 				t.Fatalf("env file %s is not SAM's JSON shape: %v\n%s", r.envVars, err, raw)
 			}
 			for key := range envFile {
-				if key != "Parameters" && key != r.function {
-					t.Errorf("env file key %s is neither Parameters nor the function's logical ID %s", key, r.function)
+				if key != "Parameters" && res[key].Type != "AWS::Lambda::Function" {
+					t.Errorf("env file key %s is neither Parameters nor a function's logical ID", key)
 				}
 			}
 
@@ -387,11 +391,17 @@ func TestSAMLocalInvokeRecipe(t *testing.T) {
 			env := samEnvironment(t, r.function, fn, envFile, t.TempDir())
 			p := startProcess(t, bootstrap, append(env, "LAMBDA_TASK_ROOT="+filepath.Dir(bootstrap)))
 			resp := invokeProxy(t, p, loadEvent(t, filepath.Base(r.event)))
-			if resp.StatusCode != 200 {
-				t.Fatalf("the README's invocation answered %d:\n%s\nbinary output:\n%s", resp.StatusCode, resp.body(t), p.stderr)
+			c := cases[filepath.Base(r.event)]
+			if resp.StatusCode != c.status || c.status == 0 {
+				t.Fatalf("the README's invocation answered %d, want %d:\n%s\nbinary output:\n%s", resp.StatusCode, c.status, resp.body(t), p.stderr)
 			}
-			if len(contentKeys(t, resp.body(t))) == 0 {
+			if len(c.kids) > 0 && len(contentKeys(t, resp.body(t))) != len(c.kids) {
 				t.Fatal("the README's invocation returned no content keys")
+			}
+			if c.check != nil {
+				// No key was issued in this environment: a recipe for an
+				// event that needs one (the key, license or export) fails.
+				c.check(t, resp, resp.body(t), "")
 			}
 		})
 	}
@@ -407,55 +417,146 @@ func TestSAMLocalInvokeRecipe(t *testing.T) {
 }
 
 // TestEventsMatchDeployedRoutes: every event in testdata/events is for a
-// route the deployed APIs have, so none is for a route only `make run`
-// serves. (Routes without an event are listed in -v output.)
+// route the deployed APIs have (none is for a route only `make run`
+// serves), every deployed route has an event, each event is shaped as API
+// Gateway sends it, and its route is integrated with the function that
+// serves it (the function whose SERVE mode is the event's case; the
+// runtime-API tests show that function answers it and the other does not).
 func TestEventsMatchDeployedRoutes(t *testing.T) {
 	host, _ := buildBinary(t)
 	root := repoRoot(t)
 	out := synthLikeMake(t, root, host)
-	routes := apiRoutes(t, loadTemplate(t, filepath.Join(out, "SpekeKeyProvider.template.json")))
+	res := loadTemplate(t, filepath.Join(out, "SpekeKeyProvider.template.json"))
+	routes := apiRoutes(t, res)
 	covered := map[string]bool{}
 	files, _ := filepath.Glob(filepath.Join(root, "testdata", "events", "*.json"))
 	for _, f := range files {
+		name := filepath.Base(f)
 		var e struct {
 			Resource, Path, HTTPMethod string
-			RequestContext             struct{ ResourcePath, HTTPMethod string }
+			Headers                    map[string]string
+			MultiValueHeaders          map[string][]string
+			PathParameters             map[string]string
+			RequestContext             struct {
+				ResourcePath, HTTPMethod, Path, Stage, DomainName, APIID string
+			}
 		}
-		if err := json.Unmarshal(loadEvent(t, filepath.Base(f)), &e); err != nil {
+		if err := json.Unmarshal(loadEvent(t, name), &e); err != nil {
 			t.Fatal(err)
 		}
 		route := e.HTTPMethod + " " + e.Resource
-		if _, ok := routes[route]; !ok {
-			t.Errorf("%s is for %s, which the deployed API does not have (routes: %v)", filepath.Base(f), route, keys(routes))
+		rt, ok := routes[route]
+		if !ok {
+			t.Errorf("%s is for %s, which the deployed API does not have (routes: %v)", name, route, keys(routes))
 		}
-		if e.RequestContext.ResourcePath != e.Resource || e.RequestContext.HTTPMethod != e.HTTPMethod {
-			t.Errorf("%s: requestContext says %s %s, the event %s", filepath.Base(f), e.RequestContext.HTTPMethod, e.RequestContext.ResourcePath, route)
+		rc := e.RequestContext
+		if rc.ResourcePath != e.Resource || rc.HTTPMethod != e.HTTPMethod {
+			t.Errorf("%s: requestContext says %s %s, the event %s", name, rc.HTTPMethod, rc.ResourcePath, route)
 		}
-		if !pathMatches(e.Resource, e.Path) {
-			t.Errorf("%s: path %s does not match resource %s", filepath.Base(f), e.Path, e.Resource)
+		if rc.Stage == "" || rc.Path != "/"+rc.Stage+e.Path || !strings.HasPrefix(rc.DomainName, rc.APIID+".execute-api.") {
+			t.Errorf("%s: requestContext stage %q path %q domainName %q apiId %q do not fit the path %s", name, rc.Stage, rc.Path, rc.DomainName, rc.APIID, e.Path)
+		}
+		if err := checkPathParameters(e.Resource, e.Path, e.PathParameters); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		for k, v := range e.Headers {
+			if mv := e.MultiValueHeaders[k]; len(mv) == 0 || mv[len(mv)-1] != v {
+				t.Errorf("%s: header %s is %q, multiValueHeaders has %q (API Gateway puts the last value in headers)", name, k, v, mv)
+			}
+		}
+		if len(e.MultiValueHeaders) != len(e.Headers) {
+			t.Errorf("%s: %d headers, %d multiValueHeaders", name, len(e.Headers), len(e.MultiValueHeaders))
 		}
 		covered[route] = true
+		c, ok := cases[name]
+		if !ok {
+			continue // TestEveryEventHasACase fails
+		}
+		var serving []string
+		for _, id := range rt.targets {
+			if fn := res[id]; fn.Type == "AWS::Lambda::Function" {
+				vars, _ := fn.Properties["Environment"].(map[string]any)
+				v, _ := vars["Variables"].(map[string]any)
+				serving = append(serving, fmt.Sprintf("%s (SERVE=%v)", id, v["SERVE"]))
+				if v["SERVE"] == c.fn {
+					serving = nil
+					break
+				}
+			}
+		}
+		if serving != nil {
+			t.Errorf("%s: %s is integrated with %v, not with the SERVE=%s function the test hands it to", name, route, serving, c.fn)
+		}
 	}
 	for _, r := range keys(routes) {
 		if !covered[r] {
-			t.Logf("no event in testdata/events for the deployed route %s", r)
+			t.Errorf("no event in testdata/events for the deployed route %s", r)
 		}
 	}
 }
 
-// pathMatches reports whether path fits the API Gateway resource template
-// ({name} matches one segment, {name+} the rest).
-func pathMatches(resource, path string) bool {
+// checkPathParameters: the path is percent-encoded as API Gateway REST
+// APIs deliver it, and pathParameters hold the decoded value of each
+// {name} segment of the resource, and nothing else.
+func checkPathParameters(resource, path string, params map[string]string) error {
 	rs, ps := strings.Split(resource, "/"), strings.Split(path, "/")
+	if len(rs) != len(ps) {
+		return fmt.Errorf("path %s does not match resource %s", path, resource)
+	}
+	want := map[string]string{}
 	for i, r := range rs {
-		if strings.HasPrefix(r, "{") && strings.HasSuffix(r, "+}") {
-			return len(ps) > i
+		seg, err := url.PathUnescape(ps[i])
+		if err != nil || strings.ContainsAny(ps[i], " \"?#") {
+			return fmt.Errorf("path segment %q is not percent-encoded", ps[i])
 		}
-		if i >= len(ps) || (!strings.HasPrefix(r, "{") && r != ps[i]) || ps[i] == "" && r != "" {
-			return false
+		if strings.HasPrefix(r, "{") && strings.HasSuffix(r, "}") {
+			want[strings.Trim(r, "{}")] = seg
+		} else if r != ps[i] {
+			return fmt.Errorf("path %s does not match resource %s", path, resource)
 		}
 	}
-	return len(rs) == len(ps)
+	if fmt.Sprint(want) != fmt.Sprint(params) || (len(want) == 0) != (params == nil) {
+		return fmt.Errorf("pathParameters %v, want %v (decoded from %s; null when the resource has none)", params, want, path)
+	}
+	return nil
+}
+
+// TestPlayerEventTokens: the player events' tokens are HS256 tokens signed
+// with testdata/events/playback-token.key, for the events' content, that
+// do not expire for decades (so committed events keep working).
+func TestPlayerEventTokens(t *testing.T) {
+	key := testTokenKey(t)
+	n := 0
+	for name := range cases {
+		var e struct{ Headers map[string]string }
+		if err := json.Unmarshal(loadEvent(t, name), &e); err != nil {
+			t.Fatal(err)
+		}
+		auth, ok := e.Headers["Authorization"]
+		if !ok || strings.HasPrefix(auth, "AWS4-") {
+			continue
+		}
+		n++
+		var claims struct {
+			ContentID string `json:"content_id"`
+			jwt.RegisteredClaims
+		}
+		_, err := jwt.ParseWithClaims(strings.TrimPrefix(auth, "Bearer "), &claims, func(*jwt.Token) (any, error) { return key, nil },
+			jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())
+		if err != nil {
+			t.Errorf("%s: token: %v", name, err)
+			continue
+		}
+		if claims.ContentID != playersContentID {
+			t.Errorf("%s: token for content %q, want %q", name, claims.ContentID, playersContentID)
+		}
+		if claims.ExpiresAt.Before(time.Now().AddDate(50, 0, 0)) {
+			t.Errorf("%s: token expires %v; mint a long-lived one for the test key", name, claims.ExpiresAt)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d events carry a bearer token, want 2 (the key and license requests)", n)
+	}
 }
 
 func keys[V any](m map[string]V) []string {

@@ -103,9 +103,9 @@ func TestServe(t *testing.T) {
 			ev.IsBase64Encoded = true
 			return ev
 		}(), 400, nil},
-		{"unsupported version", event(ck, map[string]string{"x-speke-version": "1.0"}), 422,
+		{"unsupported version", event(ck, map[string]string{"x-speke-version": "3.0"}), 422,
 			func(t *testing.T, r events.APIGatewayProxyResponse) {
-				if r.Body != "Unsupported SPEKE version" || r.Headers["X-Speke-Version"] != "1.0" {
+				if r.Body != "Unsupported SPEKE version" || r.Headers["X-Speke-Version"] != "3.0" {
 					t.Errorf("%q %v", r.Body, r.Headers)
 				}
 			}},
@@ -251,6 +251,11 @@ func TestAdapterRefusals(t *testing.T) {
 			ev.HTTPMethod = "PO ST"
 			return ev
 		}, "Malformed event: httpMethod"},
+		{"path not percent-encoding", func() events.APIGatewayProxyRequest {
+			ev := event(ck, map[string]string{"X-Speke-Version": "2.0"})
+			ev.Path = "/copyProtection%zz"
+			return ev
+		}, "Malformed event: path"},
 		{"domainName with a path", func() events.APIGatewayProxyRequest {
 			ev := event(ck, map[string]string{"X-Speke-Version": "2.0"})
 			ev.RequestContext.DomainName = "evil.example/x?"
@@ -392,4 +397,28 @@ func loggingHandler(t *testing.T, buf *bytes.Buffer) func(context.Context, event
 	}
 	log := slog.New(slog.NewJSONHandler(buf, nil))
 	return serve(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{Logger: log}))
+}
+
+// TestEncodedPath: a REST API delivers the path percent-encoded, as the
+// client sent it; the handler sees the decoded path segments (the values
+// API Gateway puts in pathParameters), an encoded slash included.
+func TestEncodedPath(t *testing.T) {
+	for path, want := range map[string]string{
+		"/client/movie%201/k":       "movie 1",
+		"/client/movie%2F1/k":       "movie/1",
+		"/client/caf%C3%A9%3F%23/k": "café?#",
+		"/client/100%25/k":          "100%",
+		"/client/plain/k":           "plain",
+	} {
+		mux := http.NewServeMux()
+		var got string
+		mux.HandleFunc("GET /client/{contentId}/{kid}", func(_ http.ResponseWriter, r *http.Request) {
+			got = r.PathValue("contentId")
+		})
+		ev := event("", nil)
+		ev.HTTPMethod, ev.Path = "GET", path
+		if r := apigw.Serve(context.Background(), mux, ev); r.StatusCode != 200 || got != want {
+			t.Errorf("path %s: status %d, contentId %q, want %q", path, r.StatusCode, got, want)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -22,8 +23,8 @@ import (
 
 // playersEvent is the event the players' REST API (Lambda proxy) makes of
 // a GET of path?query: the path as the player sent it, still
-// percent-encoded, the route's resource and path parameters, the query
-// decoded.
+// percent-encoded, the route's resource and path parameters (decoded, as
+// in testdata/events/client-key.json), the query decoded.
 func playersEvent(path, authorization string, query map[string]string) events.APIGatewayProxyRequest {
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	ev := events.APIGatewayProxyRequest{
@@ -31,7 +32,7 @@ func playersEvent(path, authorization string, query map[string]string) events.AP
 		Path:           path,
 		HTTPMethod:     http.MethodGet,
 		Headers:        map[string]string{"Host": "p1a2b3c4d5.execute-api.us-east-1.amazonaws.com", "Origin": "https://player.example"},
-		PathParameters: map[string]string{routes.ContentIDParam: segs[1], routes.KIDParam: segs[2]},
+		PathParameters: map[string]string{routes.ContentIDParam: unescape(segs[1]), routes.KIDParam: segs[2]},
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID: "123456789012", APIID: "p1a2b3c4d5", Stage: "v1", RequestID: "req-player",
 			ResourcePath: routes.ClientKey, HTTPMethod: http.MethodGet, Path: "/v1" + path,
@@ -114,4 +115,12 @@ func TestPlayerKeyThroughLambda(t *testing.T) {
 			}
 		})
 	}
+}
+
+func unescape(seg string) string {
+	s, err := url.PathUnescape(seg)
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

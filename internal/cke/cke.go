@@ -121,6 +121,7 @@ func (r *Recipient) ValidAt(t time.Time) bool {
 type Session struct {
 	docKey [DocumentKeySize]byte
 	macKey [MACKeySize]byte
+	block  cipher.Block // AES-256 under docKey, built once per session
 }
 
 // NewSession draws fresh document and MAC keys from crypto/rand.
@@ -132,6 +133,11 @@ func NewSession() (*Session, error) {
 	if _, err := io.ReadFull(rand.Reader, s.macKey[:]); err != nil {
 		return nil, fmt.Errorf("cke: MAC key: %w", err)
 	}
+	block, err := aes.NewCipher(s.docKey[:])
+	if err != nil {
+		return nil, fmt.Errorf("cke: %w", err)
+	}
+	s.block = block
 	return s, nil
 }
 
@@ -170,10 +176,6 @@ func (s *Session) Wrap(r *Recipient) (Wrapped, error) {
 // Seal encrypts one content key: it returns IV || AES-256-CBC(PKCS#7(key))
 // under the document key, and the HMAC-SHA512 of those bytes.
 func (s *Session) Seal(key []byte) (ciphertext, mac []byte, err error) {
-	block, err := aes.NewCipher(s.docKey[:])
-	if err != nil {
-		return nil, nil, fmt.Errorf("cke: %w", err)
-	}
 	pad := aes.BlockSize - len(key)%aes.BlockSize
 	out := make([]byte, IVSize+len(key)+pad)
 	iv, body := out[:IVSize], out[IVSize:]
@@ -184,7 +186,7 @@ func (s *Session) Seal(key []byte) (ciphertext, mac []byte, err error) {
 	for i := len(key); i < len(body); i++ {
 		body[i] = byte(pad)
 	}
-	cipher.NewCBCEncrypter(block, iv).CryptBlocks(body, body)
+	cipher.NewCBCEncrypter(s.block, iv).CryptBlocks(body, body)
 	return out, s.MAC(out), nil
 }
 

@@ -29,8 +29,8 @@ type Document struct {
 	DRMSystems  []*DRMSystem
 	Periods     []*ContentKeyPeriod
 	UsageRules  []*UsageRule
-	// DeliveryData are the DeliveryDataList entries (content key encryption;
-	// kept for echo and for the roadmap).
+	// DeliveryData are the DeliveryDataList entries: the recipients of
+	// content key encryption (package cke reads and fills them).
 	DeliveryData []*Element
 	// Other is every root child element that is not a known CPIX list.
 	Other []Name
@@ -147,8 +147,14 @@ type DRMSystem struct {
 	ContentProtectionData []*Element
 	SmoothStreaming       []*Element
 	HLSSignalingData      []*Element
-	// Other are child elements that are none of the above (v1-only and
-	// foreign elements).
+	// SPEKE v1 children: cpix:URIExtXKey, speke:KeyFormat,
+	// speke:KeyFormatVersions (HLS) and speke:ProtectionHeader (Smooth).
+	URIExtXKey        []*Element
+	KeyFormat         []*Element
+	KeyFormatVersions []*Element
+	ProtectionHeader  []*Element
+	// Other are child elements that are none of the above (foreign
+	// elements).
 	Other []*Element
 }
 
@@ -240,22 +246,28 @@ func drmSystem(c *etree.Element, el func(*etree.Element) Element, uri func(*etre
 	s := &DRMSystem{Element: el(c)}
 	for _, ch := range c.ChildElements() {
 		x := el(ch)
-		if uri(ch) != NSCPIX {
-			s.Other = append(s.Other, &x)
-			continue
-		}
-		switch ch.Tag {
-		case "PSSH":
-			s.PSSH = append(s.PSSH, &x)
-		case "ContentProtectionData":
-			s.ContentProtectionData = append(s.ContentProtectionData, &x)
-		case "SmoothStreamingProtectionHeaderData":
-			s.SmoothStreaming = append(s.SmoothStreaming, &x)
-		case "HLSSignalingData":
-			s.HLSSignalingData = append(s.HLSSignalingData, &x)
+		var list *[]*Element
+		switch (Name{uri(ch), ch.Tag}) {
+		case Name{NSCPIX, "PSSH"}:
+			list = &s.PSSH
+		case Name{NSCPIX, "ContentProtectionData"}:
+			list = &s.ContentProtectionData
+		case Name{NSCPIX, "SmoothStreamingProtectionHeaderData"}:
+			list = &s.SmoothStreaming
+		case Name{NSCPIX, "HLSSignalingData"}:
+			list = &s.HLSSignalingData
+		case Name{NSCPIX, "URIExtXKey"}:
+			list = &s.URIExtXKey
+		case Name{NSSPEKE, "KeyFormat"}:
+			list = &s.KeyFormat
+		case Name{NSSPEKE, "KeyFormatVersions"}:
+			list = &s.KeyFormatVersions
+		case Name{NSSPEKE, "ProtectionHeader"}:
+			list = &s.ProtectionHeader
 		default:
-			s.Other = append(s.Other, &x)
+			list = &s.Other
 		}
+		*list = append(*list, &x)
 	}
 	return s
 }

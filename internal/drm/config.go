@@ -79,6 +79,7 @@ func (c Config) systems() ([]System, error) {
 	return []System{
 		&CommonPSSH{LicenseURL: c.ClearKeyLicenseURL},
 		&ClearKeyAES128{},
+		&ClearKeyAES128{SystemID: HLSAES128V1SystemID},
 		&Widevine{Provider: c.WidevineProvider, IncludeContentID: c.WidevineContentID},
 		pr,
 		fp,

@@ -22,6 +22,12 @@ const (
 	CBC1 Scheme = "cbc1" // AES-CBC, full sample
 	CENS Scheme = "cens" // AES-CTR, pattern
 	CBCS Scheme = "cbcs" // AES-CBC, pattern, constant IV
+	// Unspecified: a SPEKE v1 request, which has no
+	// commonEncryptionScheme. Systems then emit their scheme-neutral
+	// form: Widevine leaves protection_scheme out, PlayReady writes the
+	// AESCTR (4.0) header of the SPEKE v1 examples, sample-encrypted HLS
+	// says SAMPLE-AES.
+	Unspecified Scheme = ""
 )
 
 // Want lists the DRMSystem children a request asked for. Only these are
@@ -58,10 +64,12 @@ type Signaling struct {
 	// ContentProtectionData is a standalone UTF-8 XML fragment for the DASH
 	// ContentProtection element.
 	ContentProtectionData []byte
-	// HLSAttributes is the attribute list of the HLS key tag. The media tag
-	// is "#EXT-X-KEY:" + HLSAttributes and the master tag
-	// "#EXT-X-SESSION-KEY:" + HLSAttributes, so both always carry identical
-	// attributes.
+	// HLS is the HLS key tag's attributes, part by part (SPEKE v1 sends
+	// them separately); HLS.Method is empty when there is none.
+	HLS HLSKey
+	// HLSAttributes is HLS.Attributes(). The media tag is "#EXT-X-KEY:" +
+	// HLSAttributes and the master tag "#EXT-X-SESSION-KEY:" +
+	// HLSAttributes, so both always carry identical attributes.
 	HLSAttributes string
 	// SmoothStreaming is the text of the MSS ProtectionHeader.
 	SmoothStreaming string

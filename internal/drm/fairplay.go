@@ -137,8 +137,7 @@ func (f *FairPlay) Signal(in Input) (Signaling, error) {
 	if !in.Want.HLS {
 		return out, nil
 	}
-	out.HLSAttributes = `METHOD=SAMPLE-AES,URI="` + f.SKDURI(in) +
-		`",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"`
+	out.setHLS(HLSKey{Method: "SAMPLE-AES", URI: f.SKDURI(in), KeyFormat: "com.apple.streamingkeydelivery", KeyFormatVersions: "1"})
 	return out, nil
 }
 

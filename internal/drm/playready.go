@@ -87,9 +87,13 @@ func (p *PlayReady) Signal(in Input) (Signaling, error) {
 		}
 		// Attribute order as in Microsoft's and the MediaPackage guide's
 		// samples; the data URI carries the PRO, not the box.
-		out.HLSAttributes = "METHOD=" + method +
-			`,KEYFORMAT="com.microsoft.playready",KEYFORMATVERSIONS="1",URI="data:text/plain;charset=UTF-16;base64,` +
-			proB64 + `"`
+		out.setHLS(HLSKey{
+			Method:            method,
+			URI:               "data:text/plain;charset=UTF-16;base64," + proB64,
+			KeyFormat:         "com.microsoft.playready",
+			KeyFormatVersions: "1",
+			URILast:           true,
+		})
 	}
 	if w.SmoothStreaming {
 		out.SmoothStreaming = proB64
@@ -115,7 +119,7 @@ const (
 
 func playReadyAlgID(s Scheme) (PlayReadyAlgID, error) {
 	switch s {
-	case CENC, CENS:
+	case CENC, CENS, Unspecified: // SPEKE v1: DASH and Smooth, both AES-CTR
 		return AESCTR, nil
 	case CBCS, CBC1:
 		return AESCBC, nil

@@ -77,10 +77,12 @@ func (w *Widevine) Signal(in Input) (Signaling, error) {
 		// KEYID on a session key is an extension no spec defines. The KID
 		// is already in the box the URI carries, which is where Shaka
 		// Player and Widevine CDMs take it from.
-		out.HLSAttributes = "METHOD=" + method +
-			`,URI="data:text/plain;base64,` + base64.StdEncoding.EncodeToString(box) +
-			`",KEYFORMAT="urn:uuid:` + WidevineSystemID.String() +
-			`",KEYFORMATVERSIONS="1"`
+		out.setHLS(HLSKey{
+			Method:            method,
+			URI:               "data:text/plain;base64," + base64.StdEncoding.EncodeToString(box),
+			KeyFormat:         "urn:uuid:" + WidevineSystemID.String(),
+			KeyFormatVersions: "1",
+		})
 	}
 	return out, nil
 }
@@ -164,10 +166,12 @@ func appendProtoVarint(b []byte, v uint64) []byte {
 // hlsSampleMethod maps a CENC scheme to the HLS METHOD for sample
 // encryption: SAMPLE-AES is AES-CBC (cbcs), SAMPLE-AES-CTR is AES-CTR
 // (cenc). The other schemes have no HLS form; the systems that call this
-// Support neither, so the error is a bug, not a bad request.
+// Support neither, so the error is a bug, not a bad request. Without a
+// scheme (SPEKE v1) it is SAMPLE-AES, the only sample method SPEKE v1
+// encryptors use.
 func hlsSampleMethod(s Scheme) (string, error) {
 	switch s {
-	case CBCS:
+	case CBCS, Unspecified:
 		return "SAMPLE-AES", nil
 	case CENC:
 		return "SAMPLE-AES-CTR", nil

@@ -52,7 +52,9 @@ func TestStatusMapping(t *testing.T) {
 	}{
 		{"SPEKE rule", "2.0", edit(t, ` contentId="abc123"`, ``), 422, "Missing CPIX@contentId"},
 		{"SPEKE rule, v2.1", "2.1", base, 422, "Unsupported CPIX@version"},
-		{"no version header", "", base, 422, "Unsupported SPEKE version"},
+		// No header is SPEKE v1.0, where a CPIX@version means a v2
+		// document sent without its header.
+		{"no version header", "", base, 422, "Unsupported CPIX@version"},
 		{"unknown version header", "3.0", base, 422, "Unsupported SPEKE version"},
 		{"oversized version header", strings.Repeat("2.0", 4000), base, 422, "Unsupported SPEKE version"},
 		{"version header with markup", "2.0<script>", base, 422, "Unsupported SPEKE version"},
@@ -95,7 +97,7 @@ func checkErrorHeaders(t *testing.T, res *httptest.ResponseRecorder, version str
 	}
 	got, echoed := res.Header()["X-Speke-Version"]
 	switch v := strings.TrimSpace(version); v {
-	case "2.0", "2.1", "3.0":
+	case "1.0", "2.0", "2.1", "3.0":
 		if len(got) != 1 || got[0] != v {
 			t.Errorf("X-Speke-Version %q, want %q", got, v)
 		}
@@ -104,8 +106,12 @@ func checkErrorHeaders(t *testing.T, res *httptest.ResponseRecorder, version str
 			t.Errorf("X-Speke-Version %q echoed for request value %q", truncated(got[0]), truncated(version))
 		}
 	}
-	if res.Header().Get("X-Speke-User-Agent") == "" {
-		t.Error("X-Speke-User-Agent missing")
+	ua := "X-Speke-User-Agent"
+	if version == "" || strings.TrimSpace(version) == "1.0" {
+		ua = "Speke-User-Agent" // SPEKE v1's name
+	}
+	if res.Header().Get(ua) == "" {
+		t.Error(ua + " missing")
 	}
 }
 

@@ -1,20 +1,16 @@
 package httpapi_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/speke-go/keyprovider/internal/cke/cketest"
 	"github.com/speke-go/keyprovider/internal/cpix"
-	"github.com/speke-go/keyprovider/internal/drm"
-	"github.com/speke-go/keyprovider/internal/httpapi"
-	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/speke"
-	"github.com/speke-go/keyprovider/internal/uuid"
 	"github.com/speke-go/keyprovider/internal/xmlcheck"
 )
 
@@ -33,8 +29,15 @@ func handlerSeeds(tb testing.TB) [][2]string {
 		}
 		seeds = append(seeds, [2]string{filepath.Base(filepath.Dir(s))[1:], string(b)})
 	}
-	return seeds
+	// Content key encryption, SPEKE v1 (no header).
+	b, err := os.ReadFile("../../testdata/speke/v1.0/aws-vod.request.xml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return append(seeds, [2]string{"", withDelivery(tb, string(b), cketest.Base64(tb, cketest.RSA2048))})
 }
+
+var cipherValueRE = regexp.MustCompile(`<[^/<>]*CipherValue>`)
 
 // FuzzHandler: whatever the body, the handler answers 200, 400, 413 or 422,
 // never 5xx and never a panic, with a short error body and X-Speke-Version
@@ -42,22 +45,14 @@ func handlerSeeds(tb testing.TB) [][2]string {
 // (keys are derived here, so no explicitIV can equal one); and a 200
 // answers a request strict parsers accept, is itself well-formed for them
 // (libxml2, expat), has exactly one key value per ContentKey and none
-// elsewhere, and is a CPIX document in which every requested signaling
-// child is filled (or is a FairPlay PSSH, which has no form).
+// elsewhere (encrypted when the request has a DeliveryDataList), and is a
+// CPIX document in which every requested signaling child (v1 and v2) is
+// filled (or is a FairPlay PSSH, which has no form).
 func FuzzHandler(f *testing.F) {
 	for _, s := range handlerSeeds(f) {
 		f.Add(s[0], s[1])
 	}
-	local, err := keys.NewLocalFromSeed(testSeed)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var calls atomic.Int64
-	src := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
-		calls.Add(1)
-		return local.Keys(ctx, cid, kids)
-	})
-	h := httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: testBaseURL})
+	h, calls := newCountingHandler(f)
 	f.Fuzz(func(t *testing.T, version, body string) {
 		before := calls.Load()
 		res := post(t, h, version, body)
@@ -92,11 +87,19 @@ func FuzzHandler(f *testing.F) {
 		if err != nil {
 			t.Fatalf("200 response does not parse: %v", err)
 		}
-		if got := len(plainValues(t, res.Body.Bytes())); got != len(d.ContentKeys) {
-			t.Fatalf("%d keys for %d ContentKeys", got, len(d.ContentKeys))
+		plain, sealed := len(plainValues(t, res.Body.Bytes())), len(cipherValueRE.FindAll(res.Body.Bytes(), -1))
+		if len(d.DeliveryData) > 0 {
+			// Encrypted: no clear key, one CipherValue per key plus the
+			// document and MAC keys of each recipient.
+			if plain != 0 || sealed != len(d.ContentKeys)+2*len(d.DeliveryData) {
+				t.Fatalf("%d PlainValues and %d CipherValues for %d ContentKeys, %d recipients", plain, sealed, len(d.ContentKeys), len(d.DeliveryData))
+			}
+		} else if plain != len(d.ContentKeys) {
+			t.Fatalf("%d keys for %d ContentKeys", plain, len(d.ContentKeys))
 		}
 		for _, ds := range d.DRMSystems {
-			for _, els := range [][]*cpix.Element{ds.ContentProtectionData, ds.HLSSignalingData, ds.SmoothStreaming} {
+			for _, els := range [][]*cpix.Element{ds.ContentProtectionData, ds.HLSSignalingData, ds.SmoothStreaming,
+				ds.URIExtXKey, ds.KeyFormat, ds.KeyFormatVersions, ds.ProtectionHeader} {
 				for _, e := range els {
 					if strings.TrimSpace(e.Text()) == "" {
 						t.Fatalf("requested child left empty in a 200")

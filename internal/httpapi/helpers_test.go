@@ -2,16 +2,19 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/httpapi"
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/speke"
+	"github.com/speke-go/keyprovider/internal/uuid"
 )
 
 // testSeed is the fixed seed behind the golden files.
@@ -30,6 +33,22 @@ func newService(t testing.TB) *speke.Service {
 
 func newHandler(t testing.TB) http.Handler {
 	return httpapi.New(newService(t), httpapi.Options{PublicBaseURL: testBaseURL})
+}
+
+// newCountingHandler is newHandler with a key source that counts its
+// calls, to show a refused request never reached it.
+func newCountingHandler(t testing.TB) (http.Handler, *atomic.Int64) {
+	t.Helper()
+	local, err := keys.NewLocalFromSeed(testSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := new(atomic.Int64)
+	src := fakeSource(func(ctx context.Context, cid string, kids []uuid.UUID) ([]keys.Key, error) {
+		calls.Add(1)
+		return local.Keys(ctx, cid, kids)
+	})
+	return httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{PublicBaseURL: testBaseURL}), calls
 }
 
 func newLoggingHandler(t testing.TB, buf *bytes.Buffer) http.Handler {

@@ -31,16 +31,23 @@ import (
 	"github.com/speke-go/keyprovider/internal/speke"
 )
 
-// UserAgent identifies this key provider in X-Speke-User-Agent.
+// UserAgent identifies this key provider in X-Speke-User-Agent (SPEKE v2)
+// and Speke-User-Agent (SPEKE v1).
 const UserAgent = "speke-go-keyprovider/0.1"
 
 // Routes (defined in package routes).
 const (
 	PathCopyProtection = routes.CopyProtection
 	PathHealth         = routes.Health
+	// PathHeartbeat is the SPEKE v1 heartbeat: v1 lets the provider choose
+	// the path; this one is next to copyProtection, as in the v1 examples.
+	PathHeartbeat = routes.Heartbeat
 	// PathExport is the license servers' CPIX key export (SigV4 only).
 	PathExport = routes.Export
 )
+
+// HeartbeatMessage is the heartbeat's status message.
+const HeartbeatMessage = "OK " + UserAgent + "\n"
 
 // Options configure the handler.
 type Options struct {
@@ -78,6 +85,7 @@ func New(svc *speke.Service, opt Options) http.Handler {
 	h.svc = svc
 	h.mux.HandleFunc("POST "+PathCopyProtection, h.copyProtection)
 	h.mux.HandleFunc("GET "+PathHealth, h.health)
+	h.mux.HandleFunc("GET "+PathHeartbeat, h.heartbeat)
 	return LogRequests(h, h.log)
 }
 
@@ -214,14 +222,34 @@ func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
+// heartbeat answers the SPEKE v1 heartbeat: the service is up and
+// answering. It touches no key store, so an encryptor polling it costs
+// nothing and a store outage shows as 503s on copyProtection instead.
+func (h *handler) heartbeat(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set(speke.UserAgentHeaderV1, UserAgent)
+	_, _ = io.WriteString(w, HeartbeatMessage)
+}
+
 func (h *handler) copyProtection(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	id, verValue, hasVer := setResponseHeaders(w, r)
+	if ua := speke.UserAgentHeader(verValue, hasVer); ua != speke.UserAgentHeaderV2 {
+		// SPEKE v1 names the header without X- (and knows only that one).
+		w.Header().Del(speke.UserAgentHeaderV2)
+		w.Header().Set(ua, UserAgent)
+	}
 
 	status, sum, err := h.serve(w, r, verValue, hasVer)
 	var summary []any
 	if sum.ContentID != "" {
 		summary = []any{"content_id", sum.ContentID, "keys", sum.Keys, "kids", kidStrings(sum.KIDs), "drm_systems", sum.DRMSystems}
+	}
+	if sum.EncryptedKeys {
+		summary = append(summary, "keys_encrypted", true)
+	}
+	if sum.CertificateOutsideValidity {
+		summary = append(summary, "warning", "DeliveryData certificate expired or not yet valid; used anyway")
 	}
 	attrs := h.logAttrs(r, start, id, status, verValue, summary...)
 	switch {

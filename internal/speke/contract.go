@@ -236,3 +236,32 @@ func parseNonNegative(s string, decimal bool) (float64, bool) {
 	x, err := strconv.ParseFloat(s, 64)
 	return x, err == nil
 }
+
+// checkKeyPeriodRules validates SPEKE v1 usage rules. SPEKE v1 reads only
+// KeyPeriodFilter from them (key rotation) and ignores every other setting,
+// so only the references are checked: each rule names a ContentKey and at
+// most one existing period. The rules are echoed unchanged.
+func checkKeyPeriodRules(doc *cpix.Document, kidIndex map[uuid.UUID]int, periods map[string]bool) error {
+	for _, r := range doc.UsageRules {
+		kid, _, err := uuidAttr(r, "ContentKeyUsageRule", "kid")
+		if err != nil {
+			return err
+		}
+		if _, ok := kidIndex[kid]; !ok {
+			return reject("ContentKeyUsageRule@kid " + kid.String() + " has no ContentKey")
+		}
+		n := 0
+		for _, f := range r.Filters {
+			if f.Name().Local != "KeyPeriodFilter" {
+				continue
+			}
+			if n++; n > 1 {
+				return reject("More than one KeyPeriodFilter in a ContentKeyUsageRule")
+			}
+			if id, ok := f.Attr("periodId"); !ok || !periods[id] {
+				return reject("KeyPeriodFilter@periodId names no ContentKeyPeriod")
+			}
+		}
+	}
+	return nil
+}

@@ -43,3 +43,8 @@ const (
 	MsgMalformedContract       = "Malformed encryption contract"
 	MsgMissingContract         = "Missing CPIX encryption contract"
 )
+
+// SPEKE v1.0 has no message table; ours, in the style of v2's.
+const (
+	MsgMissingID = "Missing CPIX@id"
+)

@@ -22,7 +22,7 @@ func ExampleService_Handle() {
 	var re *speke.RequestError
 	fmt.Println(errors.Is(err, speke.ErrRequest), errors.As(err, &re) && re.Message == "Missing CPIX@contentId")
 
-	_, err = svc.Handle(context.Background(), speke.Request{Version: "1.0", HasVersion: true})
+	_, err = svc.Handle(context.Background(), speke.Request{Version: "3.0", HasVersion: true})
 	fmt.Println(err.(*speke.RequestError).Message)
 	// Output:
 	// true true

@@ -175,7 +175,7 @@ func exportRules(doc *cpix.Document) (string, error) {
 	if !ok || cid == "" {
 		return "", reject(MsgMissingContentID)
 	}
-	if err := checkContentID(cid); err != nil {
+	if err := checkContentID(cid, "contentId"); err != nil {
 		return "", err
 	}
 	if ver, ok := doc.Attr("version"); ok && !exportVersions[ver] {

@@ -18,7 +18,13 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 	for i := range p.keys {
 		k := &p.keys[i]
 		kb := got[i].Reveal()
-		k.el.SetPlainValue(b64.EncodeToString(kb[:]))
+		if p.enc != nil {
+			if err := p.enc.SetKey(k.el, kb[:]); err != nil {
+				return fmt.Errorf("speke: encrypting the key for KID %s: %w", k.kidText, err)
+			}
+		} else {
+			k.el.SetPlainValue(b64.EncodeToString(kb[:]))
+		}
 		if !k.hasIV && k.needsIV {
 			k.iv = keys.DeriveIV(got[i], p.contentID, p.kids[i])
 			k.el.SetAttr("explicitIV", b64.EncodeToString(k.iv[:]))
@@ -51,15 +57,35 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 			sp.el.ContentProtectionData[0].SetBase64(sig.ContentProtectionData)
 		}
 		if sp.want.SmoothStreaming && sig.SmoothStreaming != "" {
-			sp.el.SmoothStreaming[0].SetText(sig.SmoothStreaming)
+			for _, e := range [][]*cpix.Element{sp.el.SmoothStreaming, sp.el.ProtectionHeader} {
+				if len(e) == 1 {
+					e[0].SetText(sig.SmoothStreaming)
+				}
+			}
 		}
-		if sp.want.HLS && sig.HLSAttributes != "" {
-			sp.hlsMedia[0].SetBase64(append([]byte("#EXT-X-KEY:"), sig.HLSAttributes...))
-			sp.hlsMain[0].SetBase64(append([]byte("#EXT-X-SESSION-KEY:"), sig.HLSAttributes...))
+		if sp.want.HLS && sig.HLS.Method != "" {
+			if len(sp.hlsMedia) == 1 {
+				sp.hlsMedia[0].SetBase64(append([]byte("#EXT-X-KEY:"), sig.HLSAttributes...))
+				sp.hlsMain[0].SetBase64(append([]byte("#EXT-X-SESSION-KEY:"), sig.HLSAttributes...))
+			}
+			// SPEKE v1: the parts of the tag, each base64 in the XML.
+			for _, f := range []struct {
+				el    *cpix.Element
+				value string
+			}{{sp.uriExtXKey, sig.HLS.URI}, {sp.keyFormat, sig.HLS.KeyFormat}, {sp.keyFormatVersions, sig.HLS.KeyFormatVersions}} {
+				if f.el != nil {
+					f.el.SetBase64([]byte(f.value))
+				}
+			}
 		}
 		enc := base64.StdEncoding.EncodedLen
 		p.extra += enc(len(sig.PSSH)) + enc(len(sig.ContentProtectionData)) + len(sig.SmoothStreaming) +
 			2*enc(len("#EXT-X-SESSION-KEY:")+len(sig.HLSAttributes))
+	}
+	if p.enc != nil {
+		if err := p.enc.Finish(); err != nil {
+			return fmt.Errorf("speke: encrypting the document key: %w", err)
+		}
 	}
 	return nil
 }

@@ -38,10 +38,15 @@ var base = func() string {
 // edit applies old→new replacements to base; each old must occur.
 func edit(t *testing.T, pairs ...string) string {
 	t.Helper()
-	s := base
+	return editIn(t, base, pairs...)
+}
+
+// editIn applies old→new replacements to s; each old must occur.
+func editIn(t *testing.T, s string, pairs ...string) string {
+	t.Helper()
 	for i := 0; i < len(pairs); i += 2 {
 		if !strings.Contains(s, pairs[i]) {
-			t.Fatalf("edit: %q not in base", pairs[i])
+			t.Fatalf("edit: %q not in the document", pairs[i])
 		}
 		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
 	}
@@ -136,9 +141,11 @@ func TestRules(t *testing.T) {
 	long := strings.Repeat("x", 100<<10)
 	tests := []tc{
 		// Version dispatch.
-		{"no version header", "", base, "Unsupported SPEKE version"},
+		// No header (or 1.0) is SPEKE v1.0, where a CPIX@version means a
+		// v2 document sent without its header.
+		{"no version header", "", base, "Unsupported CPIX@version"},
 		{"unknown version header", "3.0", base, "Unsupported SPEKE version"},
-		{"v1 header value", "1.0", base, "Unsupported SPEKE version"},
+		{"v1 header value", "1.0", base, "Unsupported CPIX@version"},
 		{"empty version header", "-", base, "Unsupported SPEKE version"},
 		// Root attributes (exact SPEKE v2 messages).
 		{"missing contentId", "2.0", edit(t, ` contentId="abc123"`, ``), "Missing CPIX@contentId"},
@@ -155,7 +162,7 @@ func TestRules(t *testing.T) {
 		{"two ContentKeyLists", "2.0", edit(t, "<cpix:DRMSystemList>", "<cpix:ContentKeyList/><cpix:DRMSystemList>"), "Duplicate ContentKeyList"},
 		{"no DRMSystemList", "2.0", edit(t, "<cpix:DRMSystemList>", "<cpix:X>", "</cpix:DRMSystemList>", "</cpix:X>"), "Missing DRMSystemList"},
 		{"no ContentKeyUsageRuleList", "2.0", edit(t, "<cpix:ContentKeyUsageRuleList>", "<cpix:X>", "</cpix:ContentKeyUsageRuleList>", "</cpix:X>"), "Missing CPIX encryption contract"},
-		{"DeliveryDataList", "2.0", edit(t, "<cpix:ContentKeyList>", "<cpix:DeliveryDataList/><cpix:ContentKeyList>"), "Content key encryption (DeliveryDataList) is not supported"},
+		{"DeliveryDataList", "2.0", edit(t, "<cpix:ContentKeyList>", "<cpix:DeliveryDataList/><cpix:ContentKeyList>"), "Missing DeliveryData"},
 		// Content keys.
 		{"no ContentKey", "2.0", edit(t, `<cpix:ContentKey kid="`+kidV+`" commonEncryptionScheme="cenc"/>`, ``, `<cpix:ContentKey kid="`+kidA+`" commonEncryptionScheme="cenc"/>`, ``), "Missing ContentKey"},
 		{"ContentKey without kid", "2.0", edit(t, `<cpix:ContentKey kid="`+kidA+`"`, `<cpix:ContentKey`), "Missing ContentKey@kid"},

@@ -1,7 +1,10 @@
 // Package speke implements the SPEKE key-provider protocol on top of CPIX:
-// version dispatch on X-Speke-Version, the request rules with the exact
-// SPEKE v2 error messages, the encryption contract, and filling the response
-// with keys and DRM signaling.
+// version dispatch on X-Speke-Version (none or 1.0: SPEKE v1.0; 2.0; 2.1),
+// the request rules with the exact SPEKE v2 error messages, the encryption
+// contract, and filling the response with keys (in the clear, or encrypted
+// with package cke when the request has a DeliveryDataList) and DRM
+// signaling. The same content ID and KID give the same key in every
+// version.
 //
 // # Guarantees
 //
@@ -18,7 +21,9 @@
 //     cpix.ErrMalformed or cpix.ErrTooLarge (XML), never a panic; a key store
 //     failure yields an error wrapping keys.ErrUnavailable.
 //   - Everything the request carried comes back in the response; only key
-//     values, IVs and the requested signaling elements are filled in.
+//     values, IVs and the requested signaling elements are filled in (and,
+//     for content key encryption, the wrapped document and MAC keys in
+//     DeliveryData). An answer with a DeliveryDataList holds no clear key.
 //   - The package does no HTTP and no AWS calls of its own.
 package speke
 
@@ -26,6 +31,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/drm"
@@ -37,11 +43,12 @@ import (
 type Service struct {
 	keys keys.Source
 	drm  *drm.Registry
+	now  func() time.Time
 }
 
 // New returns a Service that takes keys from src and signaling from reg.
 func New(src keys.Source, reg *drm.Registry) *Service {
-	return &Service{keys: src, drm: reg}
+	return &Service{keys: src, drm: reg, now: time.Now}
 }
 
 // Request is a SPEKE request as it arrived.
@@ -68,21 +75,56 @@ type Summary struct {
 	// KIDs are the requested KIDs in document order (for the audit log).
 	KIDs       []uuid.UUID
 	DRMSystems int
+	// EncryptedKeys: the answer carries content keys encrypted for the
+	// DeliveryData certificate(s).
+	EncryptedKeys bool
+	// CertificateOutsideValidity: a DeliveryData certificate is expired
+	// or not yet valid. It is used anyway (package cke explains why);
+	// this is for a warning in the logs.
+	CertificateOutsideValidity bool
 }
 
 // version is one SPEKE protocol version.
 type version struct {
 	header string // X-Speke-Version value
 	cpix   string // the CPIX@version it pairs with
+	v1     bool   // SPEKE 1.0: CPIX@id, speke: children, no contract
 	v21    bool   // SPEKE 2.1 additions (period times, HLS method tokens)
 }
 
-// versions are the supported X-Speke-Version values. SPEKE v1 requests
-// (no header) are on the roadmap; until then they get "Unsupported SPEKE
-// version" rather than a best-effort answer.
+// versions are the supported X-Speke-Version values. A request without
+// the header is SPEKE v1.0 (which predates it); "1.0" is accepted too.
 var versions = map[string]version{
+	"1.0": v10,
 	"2.0": {header: "2.0", cpix: "2.3"},
 	"2.1": {header: "2.1", cpix: "2.4", v21: true},
+}
+
+var v10 = version{header: "1.0", v1: true}
+
+// dispatch picks the version from the X-Speke-Version header.
+func dispatch(value string, present bool) (version, bool) {
+	if !present {
+		return v10, true
+	}
+	v, ok := versions[strings.TrimSpace(value)]
+	return v, ok
+}
+
+// Response header names for the user agent: SPEKE v1 named it
+// Speke-User-Agent, v2 renamed it X-Speke-User-Agent.
+const (
+	UserAgentHeaderV1 = "Speke-User-Agent"
+	UserAgentHeaderV2 = "X-Speke-User-Agent"
+)
+
+// UserAgentHeader is the user-agent header name for a request with this
+// X-Speke-Version header (value, and whether it was present).
+func UserAgentHeader(value string, present bool) string {
+	if v, ok := dispatch(value, present); ok && v.v1 {
+		return UserAgentHeaderV1
+	}
+	return UserAgentHeaderV2
 }
 
 // EchoVersion returns the X-Speke-Version value to send back for a
@@ -112,8 +154,8 @@ func isVersionNumber(s string) bool {
 
 // Handle validates and answers one request.
 func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
-	v, ok := versions[strings.TrimSpace(req.Version)]
-	if !req.HasVersion || !ok {
+	v, ok := dispatch(req.Version, req.HasVersion)
+	if !ok {
 		return nil, reject(MsgUnsupportedSPEKEVersion)
 	}
 	doc, err := cpix.Parse(req.Body)
@@ -125,6 +167,13 @@ func (s *Service) Handle(ctx context.Context, req Request) (*Response, error) {
 		return nil, err
 	}
 	sum := Summary{ContentID: p.contentID, Keys: len(p.kids), DRMSystems: len(p.systems)}
+	if p.enc != nil {
+		sum.EncryptedKeys = true
+		now := s.now()
+		for _, r := range p.enc.Recipients() {
+			sum.CertificateOutsideValidity = sum.CertificateOutsideValidity || !r.ValidAt(now)
+		}
+	}
 	got, err := s.keys.Keys(ctx, p.contentID, p.kids)
 	if err != nil {
 		return nil, fmt.Errorf("speke: keys for %d KIDs: %w", len(p.kids), err)

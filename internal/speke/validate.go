@@ -3,9 +3,11 @@ package speke
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/speke-go/keyprovider/internal/cke"
 	"github.com/speke-go/keyprovider/internal/cpix"
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/keys"
@@ -25,6 +27,8 @@ const (
 )
 
 type plan struct {
+	v1        bool
+	enc       *cke.Document // nil: keys go in the clear
 	contentID string
 	kids      []uuid.UUID // one per ContentKey, in document order
 	keys      []keyPlan
@@ -49,6 +53,8 @@ type systemPlan struct {
 	want     drm.Want
 	hlsMedia []*cpix.Element
 	hlsMain  []*cpix.Element
+	// SPEKE v1 HLS children; each is nil or the one requested element.
+	uriExtXKey, keyFormat, keyFormatVersions *cpix.Element
 }
 
 // sizeHint is the response size: the request, the signaling, and per key
@@ -56,29 +62,22 @@ type systemPlan struct {
 // Too small costs a copy of the whole buffer, so it errs high.
 func (p *plan) sizeHint(reqLen int) int {
 	n := reqLen + p.extra + 256*len(p.keys)
+	if p.enc != nil {
+		// EncryptedValue and ValueMAC per key; two RSA blocks per recipient.
+		n += 512*len(p.keys) + 4096*len(p.enc.Recipients())
+	}
 	return n + n/8 + 512
 }
 
 // validate applies the SPEKE v2.0/v2.1 rules in the order of the
-// specification's error table, so the first broken rule names the error.
+// specification's error table, so the first broken rule names the error;
+// SPEKE v1.0 requests get the v1 rules at the same points.
 func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
-	p := &plan{}
-	cid, ok := doc.Attr("contentId")
-	if !ok || cid == "" {
-		return nil, reject(MsgMissingContentID)
-	}
-	if err := checkContentID(cid); err != nil {
+	p := &plan{v1: v.v1}
+	if err := p.identity(doc, v); err != nil {
 		return nil, err
 	}
-	p.contentID = cid
-	ver, ok := doc.Attr("version")
-	if !ok || ver == "" {
-		return nil, reject(MsgMissingVersion)
-	}
-	if ver != v.cpix {
-		return nil, rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" with X-Speke-Version "+v.header)
-	}
-	if err := checkLists(doc); err != nil {
+	if err := checkLists(doc, v); err != nil {
 		return nil, err
 	}
 	index, err := p.contentKeys(doc, v)
@@ -92,17 +91,60 @@ func (s *Service) validate(doc *cpix.Document, v version) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkContract(doc, index, periods); err != nil {
+	if v.v1 {
+		err = checkKeyPeriodRules(doc, index, periods)
+	} else {
+		err = checkContract(doc, index, periods)
+	}
+	if err != nil {
 		return nil, err
+	}
+	// The certificate is checked with every other rule, before any key is
+	// fetched.
+	if p.enc, err = cke.ForDocument(doc); err != nil {
+		return nil, fmt.Errorf("speke: DeliveryData: %w", err)
 	}
 	return p, nil
 }
 
+// identity reads the content ID and checks CPIX@version. SPEKE v2 has
+// CPIX@contentId and a CPIX@version paired with the header; SPEKE v1 has
+// CPIX@id and no version (CPIX 2.0 had none), so a version there means a
+// v2 document sent without its X-Speke-Version header.
+func (p *plan) identity(doc *cpix.Document, v version) error {
+	idAttr, missing := "contentId", MsgMissingContentID
+	if v.v1 {
+		if ver, ok := doc.Attr("version"); ok && ver != "" {
+			return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" in a SPEKE v1.0 request (no X-Speke-Version)")
+		}
+		idAttr, missing = "id", MsgMissingID
+	}
+	cid, ok := doc.Attr(idAttr)
+	if !ok || cid == "" {
+		return reject(missing)
+	}
+	if err := checkContentID(cid, idAttr); err != nil {
+		return err
+	}
+	p.contentID = cid
+	if v.v1 {
+		return nil
+	}
+	ver, ok := doc.Attr("version")
+	if !ok || ver == "" {
+		return reject(MsgMissingVersion)
+	}
+	if ver != v.cpix {
+		return rejectDetail(MsgUnsupportedVersion, "CPIX@version "+quote(ver)+" with X-Speke-Version "+v.header)
+	}
+	return nil
+}
+
 // checkContentID keeps the content ID printable and bounded: it ends up in
 // key URLs, store keys and log lines.
-func checkContentID(cid string) error {
+func checkContentID(cid, attr string) error {
 	if !ValidContentID(cid) {
-		return reject("Invalid CPIX@contentId")
+		return reject("Invalid CPIX@" + attr)
 	}
 	return nil
 }
@@ -123,7 +165,7 @@ func ValidContentID(cid string) bool {
 	return true
 }
 
-func checkLists(doc *cpix.Document) error {
+func checkLists(doc *cpix.Document, v version) error {
 	for _, l := range []string{"ContentKeyList", "DRMSystemList"} {
 		switch n := doc.ListCounts[l]; {
 		case n == 0:
@@ -132,19 +174,25 @@ func checkLists(doc *cpix.Document) error {
 			return reject("Duplicate " + l)
 		}
 	}
+	// SPEKE v1 has no encryption contract: usage rules appear only to tie
+	// keys to periods (live), so the list is optional there.
 	switch n := doc.ListCounts["ContentKeyUsageRuleList"]; {
-	case n == 0:
+	case n == 0 && !v.v1:
 		return reject(MsgMissingContract)
+	case n > 1 && v.v1:
+		return reject("Duplicate ContentKeyUsageRuleList")
 	case n > 1:
 		return rejectDetail(MsgMalformedContract, "more than one ContentKeyUsageRuleList")
 	}
-	if doc.ListCounts["ContentKeyPeriodList"] > 1 {
-		return reject("Duplicate ContentKeyPeriodList")
+	for _, l := range []string{"ContentKeyPeriodList", "DeliveryDataList"} {
+		if doc.ListCounts[l] > 1 {
+			return reject("Duplicate " + l)
+		}
 	}
-	if doc.ListCounts["DeliveryDataList"] > 0 {
-		// Encrypted content keys are on the roadmap; answering in the clear
-		// when the encryptor asked for encryption would be wrong.
-		return reject("Content key encryption (DeliveryDataList) is not supported")
+	if doc.ListCounts["DeliveryDataList"] == 1 && len(doc.DeliveryData) == 0 {
+		// Asking for encryption without saying for whom: answering in the
+		// clear would ignore the request, so refuse it.
+		return reject("Missing DeliveryData")
 	}
 	return nil
 }
@@ -171,10 +219,15 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 	}
 	// Schemes in a second pass: a missing KID is reported before a missing
 	// scheme, whatever the key order.
-	var first drm.Scheme
+	// SPEKE v1 has no commonEncryptionScheme: keys without one stay
+	// drm.Unspecified, and one given is checked as in v2.0.
+	first, seen := drm.Unspecified, false
 	for i := range p.keys {
 		k := &p.keys[i]
 		raw, ok := k.el.Attr("commonEncryptionScheme")
+		if (!ok || raw == "") && v.v1 {
+			continue
+		}
 		if !ok || raw == "" {
 			return nil, reject(MsgMissingSchemeForKID + k.kidText)
 		}
@@ -185,8 +238,8 @@ func (p *plan) contentKeys(doc *cpix.Document, v version) (map[uuid.UUID]int, er
 		if !ok {
 			return nil, reject("Unsupported ContentKey@commonEncryptionScheme for KID " + k.kidText)
 		}
-		if i == 0 {
-			first = sc
+		if !seen {
+			first, seen = sc, true
 		} else if sc != first {
 			return nil, reject(MsgNonCompliantSchemes)
 		}
@@ -228,6 +281,21 @@ func refuseStrayKeys(doc *cpix.Document) error {
 	return reject("Unexpected key value in request")
 }
 
+// uuidAttr reads the mandatory UUID attribute owner@name: "Missing" when
+// absent or empty, "Invalid" when not a UUID. It also returns the text as
+// sent, for messages that echo it.
+func uuidAttr(el interface{ Attr(string) (string, bool) }, owner, name string) (uuid.UUID, string, error) {
+	text, ok := el.Attr(name)
+	if !ok || text == "" {
+		return uuid.UUID{}, "", reject("Missing " + owner + "@" + name)
+	}
+	u, err := uuid.Parse(text)
+	if err != nil {
+		return uuid.UUID{}, "", reject("Invalid " + owner + "@" + name)
+	}
+	return u, text, nil
+}
+
 // contentKeyIDs reads every ContentKey@kid in document order, with the
 // SPEKE messages for too few or too many ContentKeys and for a missing,
 // malformed or repeated KID. It returns the
@@ -244,13 +312,9 @@ func contentKeyIDs(doc *cpix.Document) ([]uuid.UUID, []string, map[uuid.UUID]int
 	texts := make([]string, 0, len(doc.ContentKeys))
 	index := make(map[uuid.UUID]int, len(doc.ContentKeys))
 	for _, ck := range doc.ContentKeys {
-		text, ok := ck.Attr("kid")
-		if !ok || text == "" {
-			return nil, nil, nil, reject("Missing ContentKey@kid")
-		}
-		kid, err := uuid.Parse(text)
+		kid, text, err := uuidAttr(ck, "ContentKey", "kid")
 		if err != nil {
-			return nil, nil, nil, reject("Invalid ContentKey@kid")
+			return nil, nil, nil, err
 		}
 		if _, dup := index[kid]; dup {
 			return nil, nil, nil, reject("Duplicate ContentKey@kid " + kid.String())
@@ -329,7 +393,7 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 			return err
 		}
 		sp := systemPlan{el: ds, sys: sys, key: ki, idText: idText}
-		if err := sp.children(); err != nil {
+		if err := sp.children(p.v1); err != nil {
 			return err
 		}
 		p.systems = append(p.systems, sp)
@@ -337,7 +401,7 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 	// Compatibility after structure, as in the specification's error table.
 	for i := range p.systems {
 		sp := &p.systems[i]
-		if !sp.sys.Supports(p.keys[sp.key].scheme) {
+		if sc := p.keys[sp.key].scheme; sc != drm.Unspecified && !sp.sys.Supports(sc) {
 			return reject(MsgSchemeNotCompatibleWith + sp.idText)
 		}
 		// What the system can produce is static, so a request it cannot
@@ -357,25 +421,17 @@ func (p *plan) drmSystems(doc *cpix.Document, reg *drm.Registry, index map[uuid.
 // system ID as written. seen (KID, system ID pairs) catches repeats. SPEKE
 // requests and key exports share it.
 func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int, seen map[[2]uuid.UUID]bool) (int, drm.System, string, error) {
-	kidText, ok := ds.Attr("kid")
-	if !ok || kidText == "" {
-		return 0, nil, "", reject("Missing DRMSystem@kid")
-	}
-	kid, err := uuid.Parse(kidText)
+	kid, _, err := uuidAttr(ds, "DRMSystem", "kid")
 	if err != nil {
-		return 0, nil, "", reject("Invalid DRMSystem@kid")
+		return 0, nil, "", err
 	}
 	ki, ok := index[kid]
 	if !ok {
 		return 0, nil, "", reject("DRMSystem@kid " + kid.String() + " has no ContentKey")
 	}
-	idText, ok := ds.Attr("systemId")
-	if !ok || idText == "" {
-		return 0, nil, "", reject("Missing DRMSystem@systemId")
-	}
-	sid, err := uuid.Parse(idText)
+	sid, idText, err := uuidAttr(ds, "DRMSystem", "systemId")
 	if err != nil {
-		return 0, nil, "", reject("Invalid DRMSystem@systemId")
+		return 0, nil, "", err
 	}
 	if seen[[2]uuid.UUID{kid, sid}] {
 		return 0, nil, "", reject("Duplicate DRMSystem " + sid.String() + " for KID " + kid.String())
@@ -389,19 +445,34 @@ func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int
 }
 
 // children records which signaling the DRMSystem asks for and rejects
-// requests we could not answer completely.
-func (sp *systemPlan) children() error {
+// requests we could not answer completely. The SPEKE v1 children are
+// accepted only in v1 (v2 deprecated the speke: namespace); in v1 they ask
+// for the same signaling as their v2 successors: URIExtXKey, KeyFormat and
+// KeyFormatVersions for the HLS key, ProtectionHeader for Smooth.
+func (sp *systemPlan) children(v1 bool) error {
 	ds := sp.el
+	v1Children := []struct {
+		name string
+		els  []*cpix.Element
+	}{
+		{"URIExtXKey", ds.URIExtXKey}, {"KeyFormat", ds.KeyFormat},
+		{"KeyFormatVersions", ds.KeyFormatVersions}, {"ProtectionHeader", ds.ProtectionHeader},
+	}
 	if len(ds.Other) > 0 {
 		n := ds.Other[0].Name()
 		return rejectDetail("Unsupported element "+quote(n.Local)+" in DRMSystem "+sp.idText, quote(n.Space))
 	}
-	for _, c := range []struct {
+	for _, c := range v1Children {
+		if len(c.els) > 0 && !v1 {
+			return reject("Unsupported element " + c.name + " in DRMSystem " + sp.idText)
+		}
+	}
+	for _, c := range append([]struct {
 		name string
 		els  []*cpix.Element
 	}{
 		{drm.ChildPSSH, ds.PSSH}, {drm.ChildCPD, ds.ContentProtectionData}, {drm.ChildSmoothStreaming, ds.SmoothStreaming},
-	} {
+	}, v1Children...) {
 		if len(c.els) > 1 {
 			return reject("Duplicate " + c.name + " in DRMSystem " + sp.idText)
 		}
@@ -409,7 +480,17 @@ func (sp *systemPlan) children() error {
 	sp.want = drm.Want{
 		PSSH:                  len(ds.PSSH) == 1,
 		ContentProtectionData: len(ds.ContentProtectionData) == 1,
-		SmoothStreaming:       len(ds.SmoothStreaming) == 1,
+		SmoothStreaming:       len(ds.SmoothStreaming) == 1 || len(ds.ProtectionHeader) == 1,
+	}
+	first := func(els []*cpix.Element) *cpix.Element {
+		if len(els) == 0 {
+			return nil
+		}
+		return els[0]
+	}
+	sp.uriExtXKey, sp.keyFormat, sp.keyFormatVersions = first(ds.URIExtXKey), first(ds.KeyFormat), first(ds.KeyFormatVersions)
+	if sp.uriExtXKey != nil || sp.keyFormat != nil || sp.keyFormatVersions != nil {
+		sp.want.HLS = true
 	}
 	for _, h := range ds.HLSSignalingData {
 		switch pl, _ := h.Attr("playlist"); pl {

@@ -20,6 +20,7 @@ const (
 	nsCENC   = "urn:mpeg:cenc:2013"
 	nsMSPR   = "urn:microsoft:playready"
 	nsDashIF = "https://dashif.org/CPS"
+	nsSPEKE  = "urn:aws:amazon:com:speke"
 )
 
 type cpixDoc struct {
@@ -60,6 +61,11 @@ type drmSystem struct {
 	CPD      []textElem `xml:"urn:dashif:org:cpix ContentProtectionData"`
 	HLS      []hlsElem  `xml:"urn:dashif:org:cpix HLSSignalingData"`
 	Smooth   []textElem `xml:"urn:dashif:org:cpix SmoothStreamingProtectionHeaderData"`
+	// SPEKE v1 children.
+	URIExtXKey        []textElem `xml:"urn:dashif:org:cpix URIExtXKey"`
+	KeyFormat         []textElem `xml:"urn:aws:amazon:com:speke KeyFormat"`
+	KeyFormatVersions []textElem `xml:"urn:aws:amazon:com:speke KeyFormatVersions"`
+	ProtectionHeader  []textElem `xml:"urn:aws:amazon:com:speke ProtectionHeader"`
 }
 
 func (d drmSystem) playlists() []string {
@@ -80,7 +86,7 @@ func CheckResponse(t testing.TB, request, response []byte, keysByKID map[string]
 	}
 }
 
-// Check returns every way a successful SPEKE v2 response breaks the
+// Check returns every way a successful SPEKE v1 or v2 response breaks the
 // carriage rules for its request:
 //
 //   - each requested DRMSystem (KID, system) comes back once, with exactly
@@ -103,8 +109,12 @@ func CheckResponse(t testing.TB, request, response []byte, keysByKID map[string]
 //     URI naming the KID;
 //   - PlayReady's CHECKSUM verifies with the key (AESCTR) or is absent
 //     (AESCBC), and the Smooth header is the same PRO;
-//   - a KID with FairPlay has an explicitIV of 16 bytes, no explicitIV is
-//     the key, and different KIDs have different keys.
+//   - SPEKE v1: URIExtXKey, speke:KeyFormat and speke:KeyFormatVersions
+//     are base64 of the URI, KEYFORMAT and KEYFORMATVERSIONS values with
+//     the same per-system rules as the v2 tags; speke:ProtectionHeader is
+//     the PRO, like the Smooth header;
+//   - a KID with FairPlay or HLS AES-128 has an explicitIV of 16 bytes, no
+//     explicitIV is the key, and different KIDs have different keys.
 //
 // keysByKID gives the content keys by lowercase KID; a KID missing from
 // it is taken from the response's PlainValue.
@@ -173,7 +183,7 @@ func Check(request, response []byte, keysByKID map[string][16]byte) []error {
 			c.fail("no content key")
 		}
 		c.run(rq, ds[0])
-		if p.system == FairPlayID {
+		if p.system == FairPlayID || isAES128(p.system) {
 			iv := ivOf[p.kid]
 			switch {
 			case iv == nil:
@@ -193,6 +203,8 @@ func Check(request, response []byte, keysByKID map[string][16]byte) []error {
 	}
 	return errs
 }
+
+func isAES128(id string) bool { return id == ClearKeyAES128ID || id == HLSAES128V1ID }
 
 func systemName(id string) string {
 	switch id {
@@ -221,6 +233,10 @@ func (c sysCheck) run(rq, d drmSystem) {
 		{"PSSH", len(rq.PSSH), len(d.PSSH)},
 		{"ContentProtectionData", len(rq.CPD), len(d.CPD)},
 		{"SmoothStreamingProtectionHeaderData", len(rq.Smooth), len(d.Smooth)},
+		{"URIExtXKey", len(rq.URIExtXKey), len(d.URIExtXKey)},
+		{"KeyFormat", len(rq.KeyFormat), len(d.KeyFormat)},
+		{"KeyFormatVersions", len(rq.KeyFormatVersions), len(d.KeyFormatVersions)},
+		{"ProtectionHeader", len(rq.ProtectionHeader), len(d.ProtectionHeader)},
 	} {
 		if n.req != n.got {
 			c.fail("%d %s in the response, %d in the request", n.got, n.name, n.req)
@@ -261,23 +277,55 @@ func (c sysCheck) run(rq, d drmSystem) {
 	if len(d.CPD) == 1 && c.system != FairPlayID {
 		c.checkCPD(strings.TrimSpace(d.CPD[0].Text), box, pro)
 	}
-	if len(d.Smooth) == 1 {
+	for _, sm := range []struct {
+		name  string
+		elems []textElem
+	}{{"Smooth header", d.Smooth}, {"speke:ProtectionHeader", d.ProtectionHeader}} {
+		if len(sm.elems) != 1 {
+			continue
+		}
 		if c.system != PlayReadyID {
-			c.fail("SmoothStreamingProtectionHeaderData for a system other than PlayReady")
-		} else {
-			s := strings.TrimSpace(d.Smooth[0].Text)
-			b, err := base64.StdEncoding.Strict().DecodeString(s)
-			switch {
-			case err != nil:
-				c.fail("Smooth header is not base64: %v", err)
-			case pro != nil && !bytes.Equal(b, pro):
-				c.fail("Smooth header differs from the PRO in the pssh")
-			default:
-				c.checkPRO(b)
-			}
+			c.fail("%s for a system other than PlayReady", sm.name)
+			continue
+		}
+		b, err := base64.StdEncoding.Strict().DecodeString(strings.TrimSpace(sm.elems[0].Text))
+		switch {
+		case err != nil:
+			c.fail("%s is not base64: %v", sm.name, err)
+		case pro != nil && !bytes.Equal(b, pro):
+			c.fail("%s differs from the PRO in the pssh", sm.name)
+		default:
+			c.checkPRO(b)
 		}
 	}
 	c.checkHLS(d.HLS, box, pro)
+	c.checkV1HLS(d, box, pro)
+}
+
+// checkV1HLS checks the SPEKE v1 HLS children: each base64 of the value
+// alone (no quotes, no attribute name).
+func (c sysCheck) checkV1HLS(d drmSystem, box, pro []byte) {
+	if len(d.URIExtXKey)+len(d.KeyFormat)+len(d.KeyFormatVersions) == 0 {
+		return
+	}
+	value := func(name string, e []textElem) (string, bool) {
+		if len(e) != 1 {
+			c.fail("SPEKE v1 HLS signaling without %s", name)
+			return "", false
+		}
+		b, err := base64.StdEncoding.Strict().DecodeString(strings.TrimSpace(e[0].Text))
+		if err != nil || len(b) == 0 || strings.ContainsAny(string(b), "\"\r\n") {
+			c.fail("%s %q is not base64 of a bare value (%v)", name, e[0].Text, err)
+			return "", false
+		}
+		return string(b), true
+	}
+	uri, ok1 := value("URIExtXKey", d.URIExtXKey)
+	kf, ok2 := value("KeyFormat", d.KeyFormat)
+	kfv, ok3 := value("KeyFormatVersions", d.KeyFormatVersions)
+	if ok1 && ok2 && ok3 {
+		c.checkKey(kf, kfv, uri, box, pro)
+	}
 }
 
 func (c sysCheck) checkBox(p PSSH) {
@@ -504,22 +552,32 @@ func (c sysCheck) checkHLS(hls []hlsElem, box, pro []byte) {
 	if a["METHOD"] != wantMethod {
 		c.fail("METHOD %s, want %s for %s", a["METHOD"], wantMethod, c.scheme)
 	}
-	if a["KEYFORMATVERSIONS"] != `"1"` {
-		c.fail("KEYFORMATVERSIONS %s", a["KEYFORMATVERSIONS"])
+	for _, n := range []string{"URI", "KEYFORMAT", "KEYFORMATVERSIONS"} {
+		if v := a[n]; len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+			c.fail("%s %s is not a quoted string", n, v)
+		}
 	}
-	uri := strings.Trim(a["URI"], `"`)
+	c.checkKey(strings.Trim(a["KEYFORMAT"], `"`), strings.Trim(a["KEYFORMATVERSIONS"], `"`), strings.Trim(a["URI"], `"`), box, pro)
+}
+
+// checkKey checks the KEYFORMAT, KEYFORMATVERSIONS and URI values (without
+// quotes) of one system's HLS key, in a v2 tag or as v1 parts.
+func (c sysCheck) checkKey(keyFormat, keyFormatVersions, uri string, box, pro []byte) {
+	if keyFormatVersions != "1" {
+		c.fail("KEYFORMATVERSIONS %s", keyFormatVersions)
+	}
 	switch c.system {
 	case WidevineID:
-		if a["KEYFORMAT"] != `"urn:uuid:`+WidevineID+`"` {
-			c.fail("KEYFORMAT %s", a["KEYFORMAT"])
+		if keyFormat != "urn:uuid:"+WidevineID {
+			c.fail("KEYFORMAT %s", keyFormat)
 		}
 		b64, ok := strings.CutPrefix(uri, "data:text/plain;base64,")
 		if b, err := base64.StdEncoding.Strict().DecodeString(b64); !ok || err != nil || !bytes.Equal(b, box) {
 			c.fail("URI %q does not carry the whole pssh box", uri)
 		}
 	case PlayReadyID:
-		if a["KEYFORMAT"] != `"com.microsoft.playready"` {
-			c.fail("KEYFORMAT %s", a["KEYFORMAT"])
+		if keyFormat != "com.microsoft.playready" {
+			c.fail("KEYFORMAT %s", keyFormat)
 		}
 		b64, ok := strings.CutPrefix(uri, "data:text/plain;charset=UTF-16;base64,")
 		b, err := base64.StdEncoding.Strict().DecodeString(b64)
@@ -528,16 +586,16 @@ func (c sysCheck) checkHLS(hls []hlsElem, box, pro []byte) {
 		} else {
 			c.checkPRO(b)
 		}
-	case ClearKeyAES128ID:
-		if a["KEYFORMAT"] != `"identity"` {
-			c.fail("KEYFORMAT %s", a["KEYFORMAT"])
+	case ClearKeyAES128ID, HLSAES128V1ID:
+		if keyFormat != "identity" {
+			c.fail("KEYFORMAT %s", keyFormat)
 		}
 		if u, err := url.Parse(uri); err != nil || (u.Scheme != "https" && u.Scheme != "http") || !strings.HasSuffix(u.Path, "/"+c.kid) {
 			c.fail("URI %q is not a key URL ending in KID %s", uri, c.kid)
 		}
 	case FairPlayID:
-		if a["KEYFORMAT"] != `"com.apple.streamingkeydelivery"` {
-			c.fail("KEYFORMAT %s", a["KEYFORMAT"])
+		if keyFormat != "com.apple.streamingkeydelivery" {
+			c.fail("KEYFORMAT %s", keyFormat)
 		}
 		if !strings.HasPrefix(uri, "skd://") || !skdNamesKID(uri, c.kid) {
 			c.fail("URI %q is not an skd URI naming KID %s", uri, c.kid)

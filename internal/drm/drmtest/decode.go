@@ -33,6 +33,8 @@ const (
 	// The open systems: W3C common PSSH (Clear Key in DASH) and HLS AES-128.
 	CommonID         = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
 	ClearKeyAES128ID = "3ea8778f-7742-4bf9-b18b-e834b2acbd47"
+	// HLSAES128V1ID is HLS AES-128 as SPEKE v1 examples name it.
+	HLSAES128V1ID = "81376844-f976-481e-a84e-cc25d39b0b33"
 )
 
 // PSSH is a pssh box as mp4ff decodes it, with UUIDs as lowercase strings.

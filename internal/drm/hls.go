@@ -1,0 +1,34 @@
+package drm
+
+// HLSKey is the attribute set of one HLS key tag (EXT-X-KEY in a media
+// playlist, EXT-X-SESSION-KEY in a multivariant playlist). SPEKE v2 carries
+// it as whole tags (HLSSignalingData); SPEKE v1 carries URI, KEYFORMAT and
+// KEYFORMATVERSIONS as separate elements and the encryptor writes the tag,
+// so systems build the parts and each protocol version assembles its form.
+type HLSKey struct {
+	Method            string // METHOD, unquoted
+	URI               string // URI, without quotes
+	KeyFormat         string // KEYFORMAT, without quotes
+	KeyFormatVersions string // KEYFORMATVERSIONS, without quotes
+	// URILast writes URI after KEYFORMATVERSIONS, the order of Microsoft's
+	// and the MediaPackage guide's PlayReady samples; otherwise URI
+	// follows METHOD.
+	URILast bool
+}
+
+// Attributes is the tag's attribute list. Values are quoted as HLS
+// quoted-strings; systems build them without quotes or line breaks.
+func (k HLSKey) Attributes() string {
+	uri := `URI="` + k.URI + `"`
+	formats := `KEYFORMAT="` + k.KeyFormat + `",KEYFORMATVERSIONS="` + k.KeyFormatVersions + `"`
+	if k.URILast {
+		return "METHOD=" + k.Method + "," + formats + "," + uri
+	}
+	return "METHOD=" + k.Method + "," + uri + "," + formats
+}
+
+// setHLS records the structured key and its attribute list.
+func (s *Signaling) setHLS(k HLSKey) {
+	s.HLS = k
+	s.HLSAttributes = k.Attributes()
+}
