@@ -30,7 +30,7 @@ func nested(depth int) string {
 }
 
 // TestParseRefuses pins every strictness rule, including the etree
-// behaviours security.md §2 says must not change silently on an upgrade.
+// behaviours that must not change silently on a dependency upgrade.
 func TestParseRefuses(t *testing.T) {
 	tests := []struct {
 		name, in string
