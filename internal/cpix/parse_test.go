@@ -316,25 +316,31 @@ func TestSetPlainValuePrefixes(t *testing.T) {
 func plainValue(t *testing.T, d *Document) string {
 	t.Helper()
 	k := d.ContentKeys[0]
-	for _, data := range k.e.ChildElements() {
-		ds := extendScope(data, k.scope)
-		if u, _ := ds.lookup(data.Space); u != NSCPIX || data.Tag != "Data" {
+	for _, data := range childElements(k.e) {
+		ds := extendScope(data, k.e.scope)
+		if u, _ := ds.lookup(data.prefix); u != NSCPIX || data.local != "Data" {
 			continue
 		}
-		for _, sec := range data.ChildElements() {
+		for _, sec := range childElements(data) {
 			ss := extendScope(sec, ds)
-			if u, _ := ss.lookup(sec.Space); u != NSPSKC || sec.Tag != "Secret" {
+			if u, _ := ss.lookup(sec.prefix); u != NSPSKC || sec.local != "Secret" {
 				continue
 			}
-			for _, pv := range sec.ChildElements() {
+			for _, pv := range childElements(sec) {
 				ps := extendScope(pv, ss)
-				if u, _ := ps.lookup(pv.Space); u == NSPSKC && pv.Tag == "PlainValue" {
+				if u, _ := ps.lookup(pv.prefix); u == NSPSKC && pv.local == "PlainValue" {
 					return text(pv)
 				}
 			}
 		}
 	}
 	return ""
+}
+
+func childElements(n *node) []*node {
+	var out []*node
+	n.elements(func(c *node) { out = append(out, c) })
+	return out
 }
 
 func TestEnsureRootNamespace(t *testing.T) {
@@ -378,7 +384,7 @@ func TestTextPieces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := Element{e: d.root.ChildElements()[0], doc: d}
+		a := Element{e: childElements(d.root)[0], doc: d}
 		if got := a.Text(); got != strings.Repeat("x", pieces) {
 			t.Fatalf("%d pieces: text %q", pieces, got)
 		}

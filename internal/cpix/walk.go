@@ -1,10 +1,6 @@
 package cpix
 
-import (
-	"strings"
-
-	"github.com/beevik/etree"
-)
+import "strings"
 
 // scope is a namespace scope: the bindings an element declares, chained to
 // its parent's. Elements that declare nothing share their parent's scope.
@@ -51,27 +47,21 @@ func (s *scope) visible() map[string]string {
 
 // extendScope returns parent extended with e's namespace declarations, or
 // parent itself when e declares none.
-func extendScope(e *etree.Element, parent *scope) *scope {
+func extendScope(e *node, parent *scope) *scope {
 	s := parent
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+	for _, a := range e.attrs {
+		if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
 			if s == parent {
 				s = &scope{parent: parent}
 			}
-			p := a.Key
-			if a.Space == "" {
+			p := a.local
+			if a.prefix == "" {
 				p = ""
 			}
-			s.bindings = append(s.bindings, binding{p, a.Value})
+			s.bindings = append(s.bindings, binding{p, a.value})
 		}
 	}
 	return s
-}
-
-// elemInfo is what the walk learns about an element.
-type elemInfo struct {
-	scope *scope
-	uri   string // the element's namespace URI
 }
 
 // position is where an element sits relative to the lists the model reads,
@@ -86,14 +76,13 @@ const (
 	posOther                   // anywhere else
 )
 
-// walker checks the whole tree once: element count, names, duplicate
-// attributes, unbound prefixes, reserved namespaces. Prefixes resolve
+// walker checks the whole tree once: names, duplicate attributes, unbound
+// prefixes, reserved namespaces; and records each element's namespace URI
+// and scope in it. Prefixes resolve
 // through a table of binding stacks and URIs are interned to small ids, so
 // each element and attribute costs time proportional to its own size,
 // whatever the depth and number of declarations around it.
 type walker struct {
-	n     int
-	info  map[*etree.Element]elemInfo
 	bound map[string][]int // prefix -> ids of the URIs bound to it, innermost last
 	uris  []string         // id -> URI; 0 is "no namespace"
 	ids   map[string]int   // URI -> id
@@ -102,9 +91,9 @@ type walker struct {
 
 	// keyValues: per model ContentKey, the PSKC value elements under it;
 	// stray: key elements outside their place.
-	keyValues map[*etree.Element]*keyValues
+	keyValues map[*node]*keyValues
 	stray     []Name
-	key       *etree.Element // the model ContentKey being walked
+	key       *node // the model ContentKey being walked
 }
 
 // keyValues are the local names of the PSKC key elements under one
@@ -120,11 +109,10 @@ type attrName struct {
 
 const idXMLNS = -1
 
-// newWalker returns a walker with room for about elements elements and
-// decls namespace declarations.
-func newWalker(elements, decls int) *walker {
+// newWalker returns a walker with room for about decls namespace
+// declarations.
+func newWalker(decls int) *walker {
 	w := &walker{
-		info:  make(map[*etree.Element]elemInfo, elements),
 		bound: make(map[string][]int, min(decls, 64)+1),
 		uris:  make([]string, 1, decls+2),
 		ids:   make(map[string]int, decls+2),
@@ -160,12 +148,8 @@ func (w *walker) resolve(prefix string) (int, bool) {
 // value (RFC 6030 §4.2 and §6.1).
 var keyValueNames = map[string]bool{"Secret": true, "PlainValue": true, "EncryptedValue": true, "ValueMAC": true}
 
-func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
-	w.n++
-	if w.n > MaxElements {
-		return malformed("too many elements", nil)
-	}
-	if !validLocal(e.Tag) {
+func (w *walker) check(e *node, parent *scope, pos position) error {
+	if !validLocal(e.local) {
 		return malformed("invalid name", nil)
 	}
 	s := extendScope(e, parent)
@@ -193,12 +177,12 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 	if parent == nil && s == nil {
 		s = &scope{} // the root always has its own scope, so it can gain bindings
 	}
-	id, ok := w.resolve(e.Space)
+	id, ok := w.resolve(e.prefix)
 	if !ok {
 		return malformed("unbound namespace prefix", nil)
 	}
 	uri := w.uris[id]
-	w.info[e] = elemInfo{scope: s, uri: uri}
+	e.uri, e.scope = uri, s
 	if err := w.checkAttrs(e); err != nil {
 		return err
 	}
@@ -206,29 +190,29 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 	switch {
 	case pos == posRoot:
 		childPos = posTop
-	case pos == posTop && uri == NSCPIX && e.Tag == "ContentKeyList":
+	case pos == posTop && uri == NSCPIX && e.local == "ContentKeyList":
 		childPos = posKeyList
-	case pos == posKeyList && uri == NSCPIX && e.Tag == "ContentKey":
+	case pos == posKeyList && uri == NSCPIX && e.local == "ContentKey":
 		childPos = posInKey
 		w.key = e
-	case uri == NSCPIX && e.Tag == "ContentKey":
-		w.stray = append(w.stray, Name{uri, e.Tag})
-	case uri == NSPSKC && keyValueNames[e.Tag]:
+	case uri == NSCPIX && e.local == "ContentKey":
+		w.stray = append(w.stray, Name{uri, e.local})
+	case uri == NSPSKC && keyValueNames[e.local]:
 		if pos == posInKey {
 			if w.keyValues == nil {
-				w.keyValues = map[*etree.Element]*keyValues{}
+				w.keyValues = map[*node]*keyValues{}
 			}
 			kv := w.keyValues[w.key]
 			if kv == nil {
 				kv = &keyValues{}
 				w.keyValues[w.key] = kv
 			}
-			kv.all = append(kv.all, e.Tag)
-			if e.Tag != "Secret" && hasContent(e) {
-				kv.filled = append(kv.filled, e.Tag)
+			kv.all = append(kv.all, e.local)
+			if e.local != "Secret" && hasContent(e) {
+				kv.filled = append(kv.filled, e.local)
 			}
 		} else {
-			w.stray = append(w.stray, Name{uri, e.Tag})
+			w.stray = append(w.stray, Name{uri, e.local})
 		}
 		if pos == posInKey {
 			childPos = posInKey
@@ -236,16 +220,9 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 	case pos == posInKey:
 		childPos = posInKey
 	}
-	for _, c := range e.Child {
-		switch t := c.(type) {
-		case *etree.Element:
-			if err := w.check(t, s, childPos); err != nil {
-				return err
-			}
-		case *etree.Directive:
-			return malformed("DOCTYPE and other directives are not allowed", nil)
-		case *etree.ProcInst:
-			if err := checkProcInst(t); err != nil {
+	for i := range e.children {
+		if c := &e.children[i]; c.kind == kindElement {
+			if err := w.check(c.el, s, childPos); err != nil {
 				return err
 			}
 		}
@@ -255,8 +232,8 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 
 const nsXMLNS = "http://www.w3.org/2000/xmlns/"
 
-// validLocal reports whether the local part of a name as encoding/xml split
-// it makes the name a QName: encoding/xml leaves a name with an empty prefix
+// validLocal reports whether the local part of a name as the reader split
+// it makes the name a QName: the reader, like encoding/xml, leaves a name with an empty prefix
 // or local part (":a", "a:") whole in the local part, colon included.
 func validLocal(local string) bool {
 	return local != "" && !strings.Contains(local, ":")
@@ -264,23 +241,23 @@ func validLocal(local string) bool {
 
 // checkAttrs rejects duplicated attributes, including two prefixes bound to
 // one namespace naming the same attribute, and invalid or unbound names.
-func (w *walker) checkAttrs(e *etree.Element) error {
-	if len(e.Attr) > MaxAttributes {
+func (w *walker) checkAttrs(e *node) error {
+	if len(e.attrs) > MaxAttributes {
 		return malformed("too many attributes", nil)
 	}
 	names := w.names[:0]
-	for i := range e.Attr {
-		a := &e.Attr[i]
-		if !validLocal(a.Key) {
+	for i := range e.attrs {
+		a := &e.attrs[i]
+		if !validLocal(a.local) {
 			return malformed("invalid name", nil)
 		}
-		n := attrName{local: a.Key}
-		switch a.Space {
+		n := attrName{local: a.local}
+		switch a.prefix {
 		case "":
 		case "xmlns":
 			n.ns = idXMLNS
 		default:
-			id, ok := w.resolve(a.Space)
+			id, ok := w.resolve(a.prefix)
 			if !ok {
 				return malformed("unbound namespace prefix", nil)
 			}
