@@ -26,7 +26,7 @@ func (x *Element) Text() string {
 }
 
 // SetAttr sets an unqualified attribute, replacing any existing value.
-func (x *Element) SetAttr(name, value string) { x.e.setAttr("", name, value) }
+func (x *Element) SetAttr(name, value string) { x.e.setAttr(name, value) }
 
 // SetPlainValue fills cpix:Data/pskc:Secret/pskc:PlainValue with the
 // base64 text b64, reusing the ContentKey's Data and Secret elements where
@@ -56,9 +56,9 @@ func (d *Document) createChild(parent *node, uri, local string) *node {
 	if !ok {
 		prefix = freePrefix(visible, preferredPrefix(uri))
 		if prefix == "" {
-			el.setAttr("", "xmlns", uri)
+			el.setAttr("xmlns", uri)
 		} else {
-			el.setAttr("xmlns", prefix, uri)
+			el.setAttr("xmlns:"+prefix, uri)
 		}
 		el.scope = &scope{parent: ps, bindings: []binding{{prefix, uri}}}
 	}
@@ -119,6 +119,6 @@ func (d *Document) EnsureRootNamespace(uri string) {
 		}
 	}
 	p := freePrefix(d.rootScope.visible(), preferredPrefix(uri))
-	d.root.setAttr("xmlns", p, uri)
+	d.root.setAttr("xmlns:"+p, uri)
 	d.rootScope.bindings = append(d.rootScope.bindings, binding{p, uri})
 }

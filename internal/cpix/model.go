@@ -53,7 +53,7 @@ func (x *Element) HasContent() bool { return hasContent(x.e) }
 
 func getAttr(e *node, name string) (string, bool) {
 	for i := range e.attrs {
-		if e.attrs[i].prefix == "" && e.attrs[i].local == name {
+		if e.attrs[i].name == name { // name has no colon, so no prefix
 			return e.attrs[i].value, true
 		}
 	}

@@ -406,3 +406,34 @@ func TestValidChars(t *testing.T) {
 		t.Error("valid text refused")
 	}
 }
+
+// extendScope, for tests that resolve names on their own, returns parent extended with e's namespace declarations, or
+// parent itself when e declares none.
+func extendScope(e *node, parent *scope) *scope {
+	n := 0
+	for i := range e.attrs {
+		if isDecl(&e.attrs[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return parent
+	}
+	s := &scope{parent: parent, bindings: make([]binding, 0, n)}
+	for i := range e.attrs {
+		if a := &e.attrs[i]; isDecl(a) {
+			prefix, local := a.split()
+			if prefix == "" {
+				local = ""
+			}
+			s.bindings = append(s.bindings, binding{local, a.value})
+		}
+	}
+	return s
+}
+
+// isDecl reports whether a is a namespace declaration.
+func isDecl(a *attr) bool {
+	prefix, local := a.split()
+	return prefix == "xmlns" || prefix == "" && local == "xmlns"
+}

@@ -54,10 +54,10 @@ func read(s string, lt int, hasDecl bool) (*node, error) {
 		s:       s,
 		hasDecl: hasDecl,
 		nodes:   make([]node, 0, min(lt, MaxElements)),
-		kids:    make([]child, 0, 2*min(lt, MaxElements)+1),
+		kids:    make([]child, 0, min(lt, MaxElements)+1),
 		attrs:   make([]attr, 0, nAttr),
 		stack:   make([]*node, 0, MaxDepth),
-		open:    make([]child, 0, 64),
+		open:    make([]child, 0, min(lt, MaxElements)+1),
 		starts:  make([]int, 0, MaxDepth),
 	}
 	for r.i < len(s) {
@@ -302,7 +302,7 @@ func (r *reader) procInst() error {
 		return err
 	}
 	if len(r.stack) > 0 {
-		r.add(child{kind: kindProcInst, target: target, data: s[i : i+j]})
+		r.add(child{kind: kindProcInst, data: s[start+2 : i+j]})
 	}
 	return nil
 }
@@ -397,11 +397,11 @@ func (r *reader) startTag() error {
 func (r *reader) attribute(i int) (attr, int, error) {
 	s := r.s
 	start := i
-	prefix, local, n, err := r.qname(i)
-	if err != nil {
-		return attr{}, 0, err
+	name, ok := r.name(i)
+	if !ok || strings.Count(name, ":") > 1 {
+		return attr{}, 0, errNotWellFormed
 	}
-	i += n
+	i += len(name)
 	for i < len(s) && isSpaceByte(s[i]) {
 		i++
 	}
@@ -427,7 +427,7 @@ func (r *reader) attribute(i int) (attr, int, error) {
 	if err != nil {
 		return attr{}, 0, err
 	}
-	return attr{prefix, local, v}, i + 1 + end + 1 - start, nil
+	return attr{name, v}, i + 1 + end + 1 - start, nil
 }
 
 // endTag reads an end tag and closes the innermost open element.

@@ -1,5 +1,7 @@
 package cpix
 
+import "strings"
+
 // The tree a Document keeps: what the reader (read.go) builds and the
 // writer (write.go) streams back. Names keep the prefixes the request used;
 // each element also carries the namespace URI and scope the parse resolved,
@@ -19,9 +21,19 @@ type node struct {
 	hasB64 bool
 }
 
-// attr is an attribute as written: prefix "xmlns" (or no prefix and local
-// name "xmlns") for a namespace declaration.
-type attr struct{ prefix, local, value string }
+// attr is an attribute: its name as written (prefix:local) and its value.
+// A namespace declaration has prefix xmlns, or no prefix and local name
+// xmlns.
+type attr struct{ name, value string }
+
+// split returns the prefix and local part of a's name as the reader split
+// it: a name with an empty prefix or local part stays whole in local.
+func (a *attr) split() (prefix, local string) {
+	if c := strings.IndexByte(a.name, ':'); c > 0 && c < len(a.name)-1 {
+		return a.name[:c], a.name[c+1:]
+	}
+	return "", a.name
+}
 
 type childKind uint8
 
@@ -32,13 +44,27 @@ const (
 	kindProcInst
 )
 
-// child is one piece of an element's content: an element (el), text or a
-// comment (data), or a processing instruction (target and data).
+// child is one piece of an element's content: an element (el), or text,
+// a comment or a processing instruction (data; for a processing
+// instruction, everything between "<?" and "?>": see procInstParts).
 type child struct {
-	kind   childKind
-	el     *node
-	target string
-	data   string
+	el   *node
+	data string
+	kind childKind
+}
+
+// procInstParts splits a processing instruction's data into its target and
+// its instruction (without the white space after the target).
+func procInstParts(data string) (target, inst string) {
+	i := 0
+	for i < len(data) && !isSpaceByte(data[i]) {
+		i++
+	}
+	target = data[:i]
+	for i < len(data) && isSpaceByte(data[i]) {
+		i++
+	}
+	return target, data[i:]
 }
 
 // elements calls f for each child element of n, in document order.
@@ -50,15 +76,15 @@ func (n *node) elements(f func(*node)) {
 	}
 }
 
-// setAttr sets attribute prefix:local, replacing its value if present.
-func (n *node) setAttr(prefix, local, value string) {
+// setAttr sets the attribute named name, replacing its value if present.
+func (n *node) setAttr(name, value string) {
 	for i := range n.attrs {
-		if n.attrs[i].prefix == prefix && n.attrs[i].local == local {
+		if n.attrs[i].name == name {
 			n.attrs[i].value = value
 			return
 		}
 	}
-	n.attrs = append(n.attrs, attr{prefix, local, value})
+	n.attrs = append(n.attrs, attr{name, value})
 }
 
 // setText replaces n's content with s.

@@ -45,25 +45,6 @@ func (s *scope) visible() map[string]string {
 	return m
 }
 
-// extendScope returns parent extended with e's namespace declarations, or
-// parent itself when e declares none.
-func extendScope(e *node, parent *scope) *scope {
-	s := parent
-	for _, a := range e.attrs {
-		if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
-			if s == parent {
-				s = &scope{parent: parent}
-			}
-			p := a.local
-			if a.prefix == "" {
-				p = ""
-			}
-			s.bindings = append(s.bindings, binding{p, a.value})
-		}
-	}
-	return s
-}
-
 // position is where an element sits relative to the lists the model reads,
 // so key values and keys outside their place can be found in the same walk.
 type position int
@@ -83,11 +64,14 @@ const (
 // each element and attribute costs time proportional to its own size,
 // whatever the depth and number of declarations around it.
 type walker struct {
-	bound map[string][]int // prefix -> ids of the URIs bound to it, innermost last
-	uris  []string         // id -> URI; 0 is "no namespace"
-	ids   map[string]int   // URI -> id
-	seen  map[attrName]struct{}
-	names []attrName // the current element's attributes, reused
+	slots  map[string]int // prefix -> its slot in bound
+	bound  [][]int        // slot -> ids of the URIs bound to the prefix, innermost last
+	pushed []int          // the slots bindings were pushed on, innermost element last
+	uris   []string       // id -> URI; 0 is "no namespace"
+	ids    map[string]int // URI -> id
+	seen   map[attrName]struct{}
+	names  []attrName // the current element's attributes, reused
+	parts  []attrPart // the same, as split, reused
 
 	// keyValues: per model ContentKey, the PSKC value elements under it;
 	// stray: key elements outside their place.
@@ -109,17 +93,24 @@ type attrName struct {
 
 const idXMLNS = -1
 
+// attrPart is an attribute name split, and whether it declares a namespace.
+type attrPart struct {
+	prefix, local string
+	decl          bool
+}
+
 // newWalker returns a walker with room for about decls namespace
 // declarations.
 func newWalker(decls int) *walker {
 	w := &walker{
-		bound: make(map[string][]int, min(decls, 64)+1),
+		slots: make(map[string]int, min(decls, 64)+1),
 		uris:  make([]string, 1, decls+2),
 		ids:   make(map[string]int, decls+2),
 		seen:  make(map[attrName]struct{}, MaxAttributes),
 	}
 	w.ids[""] = 0
-	w.bound["xml"] = []int{w.intern(nsXML)}
+	w.bound = append(w.bound, []int{w.intern(nsXML)})
+	w.slots["xml"] = 0
 	return w
 }
 
@@ -138,10 +129,20 @@ func (w *walker) resolve(prefix string) (int, bool) {
 	if prefix == "xmlns" {
 		return 0, false
 	}
-	if st := w.bound[prefix]; len(st) > 0 {
-		return st[len(st)-1], true
+	if slot, ok := w.slots[prefix]; ok {
+		if st := w.bound[slot]; len(st) > 0 {
+			return st[len(st)-1], true
+		}
 	}
 	return 0, prefix == ""
+}
+
+// pop undoes the last n bindings pushed.
+func (w *walker) pop(n int) {
+	for _, slot := range w.pushed[len(w.pushed)-n:] {
+		w.bound[slot] = w.bound[slot][:len(w.bound[slot])-1]
+	}
+	w.pushed = w.pushed[:len(w.pushed)-n]
 }
 
 // keyValueNames are the PSKC elements that carry or authenticate a key
@@ -152,9 +153,35 @@ func (w *walker) check(e *node, parent *scope, pos position) error {
 	if !validLocal(e.local) {
 		return malformed("invalid name", nil)
 	}
-	s := extendScope(e, parent)
-	if s != parent {
-		for _, b := range s.bindings {
+	if len(e.attrs) > MaxAttributes {
+		return malformed("too many attributes", nil)
+	}
+	// Split each attribute name once: the declarations extend the scope,
+	// and checkAttrs reads the rest.
+	parts, decls := w.parts[:0], 0
+	for i := range e.attrs {
+		prefix, local := e.attrs[i].split()
+		if !validLocal(local) {
+			return malformed("invalid name", nil)
+		}
+		decl := prefix == "xmlns" || prefix == "" && local == "xmlns"
+		if decl {
+			decls++
+		}
+		parts = append(parts, attrPart{prefix, local, decl})
+	}
+	w.parts = parts
+	s := parent
+	if decls > 0 {
+		s = &scope{parent: parent, bindings: make([]binding, 0, decls)}
+		for i, p := range parts {
+			if !p.decl {
+				continue
+			}
+			b := binding{p.local, e.attrs[i].value}
+			if p.prefix == "" {
+				b.prefix = ""
+			}
 			switch {
 			case b.prefix != "" && b.uri == "":
 				return malformed("empty namespace for a prefix", nil)
@@ -163,16 +190,19 @@ func (w *walker) check(e *node, parent *scope, pos position) error {
 			case b.uri == nsXML || b.uri == nsXMLNS:
 				return malformed("reserved namespace declared", nil)
 			}
+			s.bindings = append(s.bindings, b)
 		}
 		for _, b := range s.bindings {
-			w.bound[b.prefix] = append(w.bound[b.prefix], w.intern(b.uri))
-		}
-		defer func() {
-			for _, b := range s.bindings {
-				st := w.bound[b.prefix]
-				w.bound[b.prefix] = st[:len(st)-1]
+			slot, ok := w.slots[b.prefix]
+			if !ok {
+				slot = len(w.bound)
+				w.slots[b.prefix] = slot
+				w.bound = append(w.bound, nil)
 			}
-		}()
+			w.bound[slot] = append(w.bound[slot], w.intern(b.uri))
+			w.pushed = append(w.pushed, slot)
+		}
+		defer w.pop(len(s.bindings))
 	}
 	if parent == nil && s == nil {
 		s = &scope{} // the root always has its own scope, so it can gain bindings
@@ -183,7 +213,7 @@ func (w *walker) check(e *node, parent *scope, pos position) error {
 	}
 	uri := w.uris[id]
 	e.uri, e.scope = uri, s
-	if err := w.checkAttrs(e); err != nil {
+	if err := w.checkAttrs(); err != nil {
 		return err
 	}
 	childPos := posOther
@@ -239,25 +269,19 @@ func validLocal(local string) bool {
 	return local != "" && !strings.Contains(local, ":")
 }
 
-// checkAttrs rejects duplicated attributes, including two prefixes bound to
-// one namespace naming the same attribute, and invalid or unbound names.
-func (w *walker) checkAttrs(e *node) error {
-	if len(e.attrs) > MaxAttributes {
-		return malformed("too many attributes", nil)
-	}
+// checkAttrs rejects duplicated attributes (w.parts, split by check),
+// including two prefixes bound to one namespace naming the same attribute,
+// and unbound prefixes.
+func (w *walker) checkAttrs() error {
 	names := w.names[:0]
-	for i := range e.attrs {
-		a := &e.attrs[i]
-		if !validLocal(a.local) {
-			return malformed("invalid name", nil)
-		}
-		n := attrName{local: a.local}
-		switch a.prefix {
+	for _, p := range w.parts {
+		n := attrName{local: p.local}
+		switch p.prefix {
 		case "":
 		case "xmlns":
 			n.ns = idXMLNS
 		default:
-			id, ok := w.resolve(a.prefix)
+			id, ok := w.resolve(p.prefix)
 			if !ok {
 				return malformed("unbound namespace prefix", nil)
 			}

@@ -39,7 +39,7 @@ func appendElement(b []byte, e *node) []byte {
 	for i := range e.attrs {
 		a := &e.attrs[i]
 		b = append(b, ' ')
-		b = appendName(b, a.prefix, a.local)
+		b = append(b, a.name...)
 		b = append(b, '=', '"')
 		b = appendEscaped(b, a.value, true)
 		b = append(b, '"')
@@ -62,11 +62,12 @@ func appendElement(b []byte, e *node) []byte {
 			b = append(b, c.data...)
 			b = append(b, "-->"...)
 		case kindProcInst:
+			target, inst := procInstParts(c.data)
 			b = append(b, "<?"...)
-			b = append(b, c.target...)
-			if c.data != "" {
+			b = append(b, target...)
+			if inst != "" {
 				b = append(b, ' ')
-				b = append(b, c.data...)
+				b = append(b, inst...)
 			}
 			b = append(b, "?>"...)
 		}
