@@ -7,9 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// The checks in this file look at the raw body, for what encoding/xml
-// accepts although XML 1.0 forbids it and strict parsers (libxml2, expat)
-// refuse it. Each is one pass over the body.
+// The checks in this file look at the raw body before the reader does, for
+// what encoding/xml accepts although XML 1.0 forbids it and strict parsers
+// (libxml2, expat) refuse it. Each is one pass over the body.
 
 // isXMLChar reports whether r is a Char of XML 1.0 (§2.2).
 func isXMLChar(r rune) bool {

@@ -7,28 +7,27 @@ import (
 // Parse parses a CPIX document. On error it returns a nil Document and an
 // error wrapping ErrTooLarge, ErrMalformed or ErrNotCPIX.
 //
-// Every step is linear in the size of the body: the lexical checks are one
-// pass each, the tree walk visits each element and attribute once and
-// resolves each prefix in constant time.
+// Every step is linear in the size of the body: the lexical checks and the
+// reader are one pass each, the tree walk visits each element and attribute
+// once and resolves each prefix in constant time.
 func Parse(body []byte) (*Document, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, &SyntaxError{Reason: "body exceeds limit", kind: ErrTooLarge}
 	}
-	// A UTF-8 byte order mark is legal before the prolog; etree would keep
-	// it as text outside the root.
+	// A UTF-8 byte order mark is legal before the prolog, and is not text.
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	if len(bytes.Trim(body, " \t\r\n")) == 0 {
 		return nil, malformed("empty body", nil)
 	}
 	// Every element starts with '<', and so does every end tag: a body with
-	// more than twice the element limit in '<' bytes is refused before etree
-	// allocates a node for each of them.
+	// more than twice the element limit in '<' bytes is refused before the
+	// reader allocates a node for each of them.
 	lt := bytes.Count(body, []byte{'<'})
 	if lt > 2*MaxElements+64 {
 		return nil, malformed("too many elements", nil)
 	}
-	// encoding/xml checks characters in text and attribute values but not
-	// in comments and processing instructions, which we echo: check them all.
+	// Nothing in XML may hold a character outside Char, not even comments
+	// and processing instructions, which we echo: check them all at once.
 	if !validChars(body) {
 		return nil, malformed("character not allowed in XML", nil)
 	}
