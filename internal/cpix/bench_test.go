@@ -51,7 +51,7 @@ func benchDoc(tb testing.TB) (req []byte, filled *Document) {
 	return req, d
 }
 
-// BenchmarkParse compares our Parse (etree plus the strict checks and the
+// BenchmarkParse compares our Parse (the reader, the strict checks and the
 // model) with etree's parse alone on the same request.
 func BenchmarkParse(b *testing.B) {
 	req, _ := benchDoc(b)
