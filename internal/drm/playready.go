@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/uuid"
@@ -255,11 +256,14 @@ func (h PlayReadyHeader) Object() ([]byte, error) {
 	// record takes at most 2*len(x) bytes.
 	b := make([]byte, proHeaderSize, proHeaderSize+2*len(x))
 	var pair [2]uint16
-	for _, r := range string(x) {
-		if r < 0xD800 {
-			b = binary.LittleEndian.AppendUint16(b, uint16(r))
+	for i := 0; i < len(x); {
+		if x[i] < utf8.RuneSelf {
+			b = append(b, x[i], 0)
+			i++
 			continue
 		}
+		r, n := utf8.DecodeRune(x[i:]) // U+FFFD for invalid UTF-8, as []rune(s) gives
+		i += n
 		for _, u := range utf16.AppendRune(pair[:0], r) {
 			b = binary.LittleEndian.AppendUint16(b, u)
 		}

@@ -110,15 +110,20 @@ const ivLabel = "speke-go iv v1"
 // about the key. It is never equal to the key: on that (2^-128) event one
 // bit is flipped.
 func DeriveIV(k Key, contentID string, kid uuid.UUID) IV {
-	// One buffer for the message and then the MAC: each Write through the
-	// hash.Hash interface would otherwise allocate its argument.
-	msg := make([]byte, 0, max(len(ivLabel)+1+4+len(contentID)+16, sha256.Size))
-	msg = append(msg, ivLabel...)
+	// One buffer for a copy of the key, the message and then the MAC:
+	// what hmac.New and each Write through hash.Hash are given is
+	// allocated. The key copy is zeroed as soon as hmac.New has read it.
+	n := len(ivLabel) + 1 + 4 + len(contentID) + 16
+	buf := make([]byte, Size, Size+max(n, sha256.Size))
+	key := buf[:Size:Size]
+	copy(key, k.b[:])
+	m := hmac.New(sha256.New, key)
+	clear(key)
+	msg := append(buf[Size:], ivLabel...)
 	msg = append(msg, 0)
 	msg = binary.BigEndian.AppendUint32(msg, uint32(len(contentID)))
 	msg = append(msg, contentID...)
 	msg = append(msg, kid[:]...)
-	m := hmac.New(sha256.New, k.b[:])
 	m.Write(msg)
 	var iv IV
 	copy(iv[:], m.Sum(msg[:0]))
