@@ -125,7 +125,10 @@ const (
 
 // Marshal returns the protobuf wire encoding.
 func (d WidevinePsshData) Marshal() []byte {
-	var b []byte
+	// Room for every field at its largest: a tag byte, a length varint of
+	// up to 10 bytes, and the value (a 5-byte varint for the scheme).
+	n := len(d.KeyIDs)*(1+1+16) + 1 + 10 + len(d.Provider) + 1 + 10 + len(d.ContentID) + 1 + 5
+	b := make([]byte, 0, n)
 	for _, k := range d.KeyIDs {
 		b = appendProtoBytes(b, wvFieldKeyID, k[:])
 	}
