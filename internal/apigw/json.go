@@ -124,23 +124,32 @@ func appendQuoteBase64(dst, src []byte) []byte {
 
 // appendQuote is jsontext.AppendQuote(dst, s), byte for byte and error for
 // error (FuzzQuote). Runs of bytes that JSON writes as they are (ASCII from
-// space on, but for '"' and '\\') are found 16 bytes at a time and copied;
-// every run of other bytes goes to the library. Runs are split only before
-// or after an ASCII byte, so the library sees every multi-byte sequence
-// whole, as it would in the whole string.
+// space on, but for '"' and '\\') are copied: '"' and '\\' are found with
+// bytes.IndexByte, control and non-ASCII bytes 16 at a time. Every run of
+// other bytes goes to the library. Runs are split only before or after an
+// ASCII byte, so the library sees every multi-byte sequence whole, as it
+// would in the whole string.
 func appendQuote(dst, s []byte) ([]byte, error) {
 	dst = slices.Grow(dst, len(s)+len(`""`))
 	dst = append(dst, '"')
 	var err error
-	for {
-		n := verbatimLen(s)
-		dst = append(dst, s[:n]...)
-		if s = s[n:]; len(s) == 0 {
-			return append(dst, '"'), err
+	quote, backslash := -1, -1 // the next '"' and '\\' at or after i, or len(s)
+	for i := 0; i < len(s); {
+		if quote < i {
+			quote = indexFrom(s, i, '"')
 		}
-		n = 1
-		for n < len(s) && needsEscape[s[n]] {
-			n++
+		if backslash < i {
+			backslash = indexFrom(s, i, '\\')
+		}
+		end := min(quote, backslash)
+		n := i + printableLen(s[i:end])
+		dst = append(dst, s[i:n]...)
+		if n == len(s) {
+			break
+		}
+		i = n + 1
+		for i < len(s) && needsEscape[s[i]] {
+			i++
 		}
 		// The library writes the run between its own quotes: the opening
 		// one goes over the last byte written, which is put back, and the
@@ -148,32 +157,42 @@ func appendQuote(dst, s []byte) ([]byte, error) {
 		last := len(dst) - 1
 		c := dst[last]
 		var runErr error
-		dst, runErr = jsontext.AppendQuote(dst[:last], s[:n])
+		dst, runErr = jsontext.AppendQuote(dst[:last], s[n:i])
 		dst[last] = c
 		dst = dst[:len(dst)-1]
 		if runErr != nil {
 			err = runErr
 		}
-		s = s[n:]
 	}
+	return append(dst, '"'), err
 }
 
-// verbatimLen is the length of the longest prefix of s that JSON writes as
-// it is.
-func verbatimLen(s []byte) int {
-	b, n := s, 0
-	for len(b) >= 16 {
-		lo := escapeBits(binary.LittleEndian.Uint64(b))
-		hi := escapeBits(binary.LittleEndian.Uint64(b[8:]))
-		if lo|hi != 0 {
-			if lo != 0 {
-				return n + bits.TrailingZeros64(lo)/8
-			}
-			return n + 8 + bits.TrailingZeros64(hi)/8
-		}
-		b, n = b[16:], n+16
+// indexFrom is the index of the first c in s at or after i, or len(s).
+func indexFrom(s []byte, i int, c byte) int {
+	if j := bytes.IndexByte(s[i:], c); j >= 0 {
+		return i + j
 	}
-	for n < len(s) && !needsEscape[s[n]] {
+	return len(s)
+}
+
+// printableLen is the length of the longest prefix of s without control
+// characters or bytes of 0x80 and above. It tests 32 bytes at a time and
+// finds the byte in the block that has one.
+func printableLen(s []byte) int {
+	n := 0
+	for ; n+32 <= len(s); n += 32 {
+		b := s[n : n+32]
+		if controlOrHigh(binary.LittleEndian.Uint64(b))|controlOrHigh(binary.LittleEndian.Uint64(b[8:]))|
+			controlOrHigh(binary.LittleEndian.Uint64(b[16:]))|controlOrHigh(binary.LittleEndian.Uint64(b[24:])) != 0 {
+			break
+		}
+	}
+	for ; n+8 <= len(s); n += 8 {
+		if m := controlOrHigh(binary.LittleEndian.Uint64(s[n:])); m != 0 {
+			return n + bits.TrailingZeros64(m)/8
+		}
+	}
+	for n < len(s) && ' ' <= s[n] && s[n] < 0x80 {
 		n++
 	}
 	return n
@@ -189,13 +208,12 @@ var needsEscape = func() (t [256]bool) {
 	return t
 }()
 
-// escapeBits has the top bit of the first byte of x (in memory order) that
-// needs escaping set, and no bit below it; it is 0 if no byte of x needs
-// escaping. Each term sets a byte's top bit when the byte is below 0x20, is
-// '"', is '\\' or is 0x80 or above; a subtraction borrows into the next byte
-// only from such a byte, so the bits it may set wrongly are above the first
-// true one.
-func escapeBits(x uint64) uint64 {
+// controlOrHigh has the top bit of the first byte of x (in memory order)
+// that is below 0x20 or 0x80 and above set, and no bit below it; it is 0 if
+// x has no such byte. The subtraction sets a byte's top bit when the byte is
+// below 0x20 and borrows into the next byte only from such a byte, so the
+// bits it may set wrongly are above the first true one.
+func controlOrHigh(x uint64) uint64 {
 	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	return ((x - ones*' ') | ((x ^ ones*'"') - ones) | ((x ^ ones*'\\') - ones) | x) & tops
+	return ((x - ones*' ') | x) & tops
 }

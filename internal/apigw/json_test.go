@@ -89,10 +89,10 @@ func FuzzQuote(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s []byte) { checkQuote(t, s) })
 }
 
-// escapeBits is exact: for every byte value at every place in a word, and
-// for every pair of bytes, the lowest bit set is the top bit of the first
-// byte that needs escaping, and a word of bytes that need none gives 0.
-func TestEscapeBits(t *testing.T) {
+// controlOrHigh is exact: for every byte value at every place in a word,
+// and for every pair of bytes, the lowest bit set is the top bit of the
+// first control or non-ASCII byte, and a word without one gives 0.
+func TestControlOrHigh(t *testing.T) {
 	const filler = 'a'
 	word := func(b []byte) uint64 {
 		var x uint64
@@ -103,7 +103,7 @@ func TestEscapeBits(t *testing.T) {
 	}
 	first := func(b []byte) int {
 		for i, c := range b {
-			if needsEscape[c] {
+			if c < ' ' || c >= 0x80 {
 				return i
 			}
 		}
@@ -119,11 +119,11 @@ func TestEscapeBits(t *testing.T) {
 					}
 					b[p1], b[p2] = byte(c1), byte(c2)
 					got := 8
-					if m := escapeBits(word(b)); m != 0 {
+					if m := controlOrHigh(word(b)); m != 0 {
 						got = bits.TrailingZeros64(m) / 8
 					}
 					if want := first(b); got != want {
-						t.Fatalf("% x: first byte to escape %d, escapeBits says %d", b, want, got)
+						t.Fatalf("% x: first control or high byte %d, controlOrHigh says %d", b, want, got)
 					}
 				}
 			}
