@@ -1,7 +1,5 @@
 package cpix
 
-import "github.com/beevik/etree"
-
 // Building blocks for callers that add whole structures to a document
 // (content key encryption adds DocumentKey, MACMethod and EncryptedValue
 // trees). Elements are named by namespace URI; prefixes are chosen here.
@@ -9,11 +7,11 @@ import "github.com/beevik/etree"
 // Children returns the child elements named {uri}local, in document order.
 func (x *Element) Children(uri, local string) []*Element {
 	var out []*Element
-	for _, c := range x.e.ChildElements() {
-		if c.Tag == local && x.doc.info[c].uri == uri {
+	x.e.elements(func(c *node) {
+		if c.local == local && c.uri == uri {
 			out = append(out, x.doc.element(c))
 		}
-	}
+	})
 	return out
 }
 
@@ -26,9 +24,7 @@ func (x *Element) AppendChild(uri, local string) *Element {
 // RemoveChildren removes every child element named {uri}local.
 func (x *Element) RemoveChildren(uri, local string) {
 	for _, c := range x.Children(uri, local) {
-		delete(x.doc.b64, c.e)
-		delete(x.doc.info, c.e)
-		x.e.RemoveChild(c.e)
+		x.e.removeElement(c.e)
 	}
 }
 
@@ -47,7 +43,4 @@ func (k *ContentKey) Secret() *Element {
 }
 
 // element wraps e, which must be in the document's tree.
-func (d *Document) element(e *etree.Element) *Element {
-	i := d.info[e]
-	return &Element{e: e, scope: i.scope, uri: i.uri, doc: d}
-}
+func (d *Document) element(e *node) *Element { return &Element{e: e, doc: d} }

@@ -14,16 +14,19 @@
 //
 //   - Elements are matched by namespace URI, never by prefix; a document may
 //     bind the CPIX or PSKC namespace to any prefix, or make it the default.
-//   - Before a tree is built, the body is bounded by MaxBodyBytes and the
-//     tree by MaxDepth (etree stops reading at that depth) and the element
-//     count by a pre-scan against MaxElements, so a hostile body
-//     costs bounded memory. Every step is linear in the body size (prefixes
-//     resolve in constant time whatever the depth and number of namespace
-//     declarations), so it costs bounded time too. After parsing, documents
+//   - The body is bounded by MaxBodyBytes, the tree by MaxDepth,
+//     MaxElements, MaxAttributes and MaxTotalAttributes, and the memory a
+//     parse allocates is sized from counts taken before it starts, so a
+//     hostile body costs bounded memory. Every step is linear in the body
+//     size (prefixes resolve in constant time whatever the depth and number
+//     of namespace declarations), so it costs bounded time too. Documents
 //     with a DOCTYPE, more than one root element, text outside the root, a
-//     non-UTF-8 encoding declaration, a duplicated attribute, an unbound
-//     namespace prefix or more than MaxElements elements are rejected with an
-//     error wrapping ErrMalformed.
+//     non-UTF-8 encoding declaration, a duplicated attribute or an unbound
+//     namespace prefix are rejected with an error wrapping ErrMalformed.
+//   - The body is read as encoding/xml reads it in strict mode (names,
+//     references, line ends), by the package's own reader: a name, value or
+//     text in the tree is a substring of the body unless a reference or a
+//     carriage return had to be decoded.
 //   - An accepted document is well-formed for strict parsers (libxml2,
 //     expat), not only for encoding/xml: characters XML forbids (in
 //     comments and processing instructions too), references to them,

@@ -3,39 +3,30 @@ package cpix
 import (
 	"encoding/base64"
 	"strconv"
-
-	"github.com/beevik/etree"
 )
 
 // SetText replaces the element's content with text.
-func (x *Element) SetText(s string) {
-	delete(x.doc.b64, x.e)
-	x.e.Child = x.e.Child[:0]
-	x.e.SetText(s)
-}
+func (x *Element) SetText(s string) { x.e.setText(s) }
 
 // SetBase64 replaces the element's content with the base64 encoding of b.
 // The encoding happens while writing, directly into the output; b must not
 // change until then.
 func (x *Element) SetBase64(b []byte) {
-	x.e.Child = x.e.Child[:0]
-	if x.doc.b64 == nil {
-		x.doc.b64 = make(map[*etree.Element][]byte, 64)
-	}
-	x.doc.b64[x.e] = b
+	x.e.children = x.e.children[:0]
+	x.e.b64, x.e.hasB64 = b, true
 }
 
 // Text returns the element's direct character data (for content set with
 // SetBase64, its encoding).
 func (x *Element) Text() string {
-	if b, ok := x.doc.b64[x.e]; ok {
-		return base64.StdEncoding.EncodeToString(b)
+	if x.e.hasB64 {
+		return base64.StdEncoding.EncodeToString(x.e.b64)
 	}
 	return text(x.e)
 }
 
 // SetAttr sets an unqualified attribute, replacing any existing value.
-func (x *Element) SetAttr(name, value string) { x.e.CreateAttr(name, value) }
+func (x *Element) SetAttr(name, value string) { x.e.setAttr(name, value) }
 
 // SetPlainValue fills cpix:Data/pskc:Secret/pskc:PlainValue with the
 // base64 text b64, reusing the ContentKey's Data and Secret elements where
@@ -46,9 +37,9 @@ func (k *ContentKey) SetPlainValue(b64 string) {
 
 // findOrCreate returns parent's first child element {uri}local, creating it
 // (appended last) when absent.
-func (d *Document) findOrCreate(parent *etree.Element, uri, local string) *etree.Element {
-	for _, c := range parent.ChildElements() {
-		if c.Tag == local && d.info[c].uri == uri {
+func (d *Document) findOrCreate(parent *node, uri, local string) *node {
+	for i := range parent.children {
+		if c := parent.children[i].el; c != nil && c.local == local && c.uri == uri {
 			return c
 		}
 	}
@@ -57,24 +48,22 @@ func (d *Document) findOrCreate(parent *etree.Element, uri, local string) *etree
 
 // createChild appends a new element {uri}local to parent. It uses a prefix
 // already bound to uri in scope, or declares one itself.
-func (d *Document) createChild(parent *etree.Element, uri, local string) *etree.Element {
-	ps := d.info[parent].scope
+func (d *Document) createChild(parent *node, uri, local string) *node {
+	ps := parent.scope
 	visible := ps.visible()
 	prefix, ok := prefixFor(visible, uri)
-	el := etree.NewElement(local)
-	cs := ps
+	el := &node{local: local, uri: uri, scope: ps}
 	if !ok {
 		prefix = freePrefix(visible, preferredPrefix(uri))
 		if prefix == "" {
-			el.CreateAttr("xmlns", uri)
+			el.setAttr("xmlns", uri)
 		} else {
-			el.CreateAttr("xmlns:"+prefix, uri)
+			el.setAttr("xmlns:"+prefix, uri)
 		}
-		cs = &scope{parent: ps, bindings: []binding{{prefix, uri}}}
+		el.scope = &scope{parent: ps, bindings: []binding{{prefix, uri}}}
 	}
-	el.Space = prefix
-	parent.AddChild(el)
-	d.info[el] = elemInfo{scope: cs, uri: uri}
+	el.prefix = prefix
+	parent.children = append(parent.children, child{kind: kindElement, el: el})
 	return el
 }
 
@@ -130,6 +119,6 @@ func (d *Document) EnsureRootNamespace(uri string) {
 		}
 	}
 	p := freePrefix(d.rootScope.visible(), preferredPrefix(uri))
-	d.root.CreateAttr("xmlns:"+p, uri)
+	d.root.setAttr("xmlns:"+p, uri)
 	d.rootScope.bindings = append(d.rootScope.bindings, binding{p, uri})
 }

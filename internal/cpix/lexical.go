@@ -3,12 +3,13 @@ package cpix
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"unicode/utf8"
 )
 
-// The checks in this file look at the raw body, for what encoding/xml
-// accepts although XML 1.0 forbids it and strict parsers (libxml2, expat)
-// refuse it. Each is one pass over the body.
+// The checks in this file look at the raw body before the reader does, for
+// what encoding/xml accepts although XML 1.0 forbids it and strict parsers
+// (libxml2, expat) refuse it. Each is one pass over the body.
 
 // isXMLChar reports whether r is a Char of XML 1.0 (§2.2).
 func isXMLChar(r rune) bool {
@@ -141,151 +142,6 @@ func (d *declParser) pseudoAttr(name string) (string, bool) {
 	return v, true
 }
 
-// checkMarkup scans the markup of a body for what encoding/xml lets
-// through: character references to non-Chars (it turns &#xD800; into
-// U+FFFD), attributes not separated by white space, and a processing
-// instruction target not followed by white space. It also counts the
-// attributes against MaxTotalAttributes. It runs before encoding/xml reads
-// the body; markup it cannot follow is refused as not well-formed (which
-// encoding/xml would refuse too).
-func checkMarkup(b []byte) error {
-	attrs := 0
-	for i := 0; i < len(b); {
-		switch b[i] {
-		case '&':
-			n, err := charRef(b[i:])
-			if err != nil {
-				return err
-			}
-			i += n
-		case '<':
-			rest := b[i:]
-			var n int
-			switch {
-			case bytes.HasPrefix(rest, []byte("<!--")):
-				n = skipPast(rest, 4, "-->")
-			case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-				n = skipPast(rest, 9, "]]>")
-			case bytes.HasPrefix(rest, []byte("<!")):
-				return nil // a directive: refused once the tree is read
-			case bytes.HasPrefix(rest, []byte("<?")):
-				t := 2
-				for t < len(rest) && isNameByte(rest[t]) {
-					t++
-				}
-				if !bytes.HasPrefix(rest[t:], []byte("?>")) && (t == len(rest) || !isSpaceByte(rest[t])) {
-					return malformed("no white space after processing instruction target", nil)
-				}
-				n = skipPast(rest, t, "?>")
-			default:
-				var err error
-				var a int
-				if n, a, err = scanTag(rest); err != nil {
-					return err
-				}
-				if attrs += a; attrs > MaxTotalAttributes {
-					return malformed("too many attributes", nil)
-				}
-			}
-			if n < 0 {
-				return malformed("not well-formed", nil)
-			}
-			i += n
-		default:
-			i++
-		}
-	}
-	return nil
-}
-
-// isNameByte is a byte that may be part of a name (as encoding/xml reads
-// names; it checks the runes afterwards).
-func isNameByte(c byte) bool {
-	return c >= utf8.RuneSelf || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '_' || c == ':' || c == '.' || c == '-'
-}
-
-// skipPast returns the length of b up to and including the first end at or
-// after from, or -1.
-func skipPast(b []byte, from int, end string) int {
-	j := bytes.Index(b[from:], []byte(end))
-	if j < 0 {
-		return -1
-	}
-	return from + j + len(end)
-}
-
-// scanTag checks a start or end tag and returns its length and the number
-// of attributes (quoted values) in it.
-func scanTag(b []byte) (int, int, error) {
-	attrs := 0
-	for i := 1; i < len(b); {
-		switch c := b[i]; c {
-		case '>':
-			return i + 1, attrs, nil
-		case '"', '\'':
-			attrs++
-			end := bytes.IndexByte(b[i+1:], c)
-			if end < 0 {
-				return -1, 0, nil
-			}
-			// References in the value (it holds no quote of its kind).
-			for v := b[i+1 : i+1+end]; ; {
-				amp := bytes.IndexByte(v, '&')
-				if amp < 0 {
-					break
-				}
-				n, err := charRef(v[amp:])
-				if err != nil {
-					return 0, 0, err
-				}
-				v = v[amp+n:]
-			}
-			i += end + 2 // past the closing quote
-			if i < len(b) && !isSpaceByte(b[i]) && b[i] != '/' && b[i] != '>' {
-				return 0, 0, malformed("no white space between attributes", nil)
-			}
-		default:
-			i++
-		}
-	}
-	return -1, 0, nil
-}
-
-// charRef checks the reference at the start of b (which starts with '&')
-// and returns its length. encoding/xml has checked its syntax; a character
-// reference must also name a Char.
-func charRef(b []byte) (int, error) {
-	end := bytes.IndexByte(b, ';')
-	if end < 0 {
-		return 0, malformed("not well-formed", nil)
-	}
-	if len(b) < 3 || b[1] != '#' {
-		return end + 1, nil // an entity reference
-	}
-	digits, base := b[2:end], rune(10)
-	if len(digits) > 0 && digits[0] == 'x' {
-		digits, base = digits[1:], 16
-	}
-	var r rune
-	for _, c := range digits {
-		var v rune
-		switch {
-		case '0' <= c && c <= '9':
-			v = rune(c - '0')
-		case base == 16 && 'a' <= c && c <= 'f':
-			v = rune(c-'a') + 10
-		case base == 16 && 'A' <= c && c <= 'F':
-			v = rune(c-'A') + 10
-		default:
-			return 0, malformed("invalid character reference", nil)
-		}
-		if r = r*base + v; r > utf8.MaxRune {
-			return 0, malformed("invalid character reference", nil)
-		}
-	}
-	if len(digits) == 0 || !isXMLChar(r) {
-		return 0, malformed("invalid character reference", nil)
-	}
-	return end + 1, nil
-}
+// isUTF8Name: the IANA name only; expat does not know aliases such as
+// "utf8".
+func isUTF8Name(enc string) bool { return strings.EqualFold(enc, "utf-8") }

@@ -1,24 +1,13 @@
 package cpix
 
-import (
-	"strings"
-
-	"github.com/beevik/etree"
-)
+import "strings"
 
 // Document is a parsed CPIX document. The exported slices model the lists
 // SPEKE acts on; everything else in the tree is kept and written back as it
 // came.
 type Document struct {
-	tree      *etree.Document
-	root      *etree.Element
+	root      *node
 	rootScope *scope
-	// info holds each element's scope and namespace URI, from the parse
-	// walk and for elements created since.
-	info map[*etree.Element]elemInfo
-	// b64 holds content set with SetBase64: raw bytes the writer encodes
-	// straight into the output, so no base64 string is ever built.
-	b64 map[*etree.Element][]byte
 
 	// ListCounts counts each top-level CPIX list element by local name
 	// ("ContentKeyList", "DRMSystemList", ...), so callers can insist on
@@ -46,40 +35,38 @@ type Name struct{ Space, Local string }
 
 // Element is any element of the document with namespace-aware accessors.
 type Element struct {
-	e     *etree.Element
-	scope *scope
-	uri   string
-	doc   *Document
+	e   *node
+	doc *Document
 }
 
 // Attr returns the value of the unqualified attribute name and whether it
 // is present. CPIX attributes are unqualified, so a prefixed attribute of
 // the same local name is a different attribute and is not returned.
-func (x *Element) Attr(name string) (string, bool) { return attr(x.e, name) }
+func (x *Element) Attr(name string) (string, bool) { return getAttr(x.e, name) }
 
 // Name returns the element's namespace URI and local name.
-func (x *Element) Name() Name { return Name{x.uri, x.e.Tag} }
+func (x *Element) Name() Name { return Name{x.e.uri, x.e.local} }
 
 // HasContent reports whether the element has child elements or
 // non-whitespace text.
 func (x *Element) HasContent() bool { return hasContent(x.e) }
 
-func attr(e *etree.Element, name string) (string, bool) {
-	for i := range e.Attr {
-		if e.Attr[i].Space == "" && e.Attr[i].Key == name {
-			return e.Attr[i].Value, true
+func getAttr(e *node, name string) (string, bool) {
+	for i := range e.attrs {
+		if e.attrs[i].name == name { // name has no colon, so no prefix
+			return e.attrs[i].value, true
 		}
 	}
 	return "", false
 }
 
-func hasContent(e *etree.Element) bool {
-	for _, c := range e.Child {
-		switch t := c.(type) {
-		case *etree.Element:
+func hasContent(e *node) bool {
+	for i := range e.children {
+		switch c := &e.children[i]; c.kind {
+		case kindElement:
 			return true
-		case *etree.CharData:
-			if !isXMLSpace(t.Data) {
+		case kindText:
+			if !isXMLSpace(c.data) {
 				return true
 			}
 		}
@@ -101,20 +88,20 @@ func isXMLSpace(s string) bool {
 // text returns the concatenated character data of e's direct children (in
 // one allocation: text split by thousands of comments must not cost a copy
 // per piece).
-func text(e *etree.Element) string {
+func text(e *node) string {
 	var first string
 	var b strings.Builder
 	n := 0
-	for _, c := range e.Child {
-		if t, ok := c.(*etree.CharData); ok {
+	for i := range e.children {
+		if c := &e.children[i]; c.kind == kindText {
 			if n++; n == 1 {
-				first = t.Data
+				first = c.data
 				continue
 			}
 			if n == 2 {
 				b.WriteString(first)
 			}
-			b.WriteString(t.Data)
+			b.WriteString(c.data)
 		}
 	}
 	if n < 2 {
@@ -124,7 +111,7 @@ func text(e *etree.Element) string {
 }
 
 // Attr returns a root (CPIX element) attribute.
-func (d *Document) Attr(name string) (string, bool) { return attr(d.root, name) }
+func (d *Document) Attr(name string) (string, bool) { return getAttr(d.root, name) }
 
 // ContentKey is a cpix:ContentKey.
 type ContentKey struct {
@@ -171,83 +158,76 @@ type UsageRule struct {
 
 // build fills the model from the checked tree.
 func (d *Document) build(w *walker) {
-	el := func(e *etree.Element) Element {
-		i := d.info[e]
-		return Element{e: e, scope: i.scope, uri: i.uri, doc: d}
-	}
-	uri := func(e *etree.Element) string { return d.info[e].uri }
 	d.StrayKeyElements = w.stray
 	d.ListCounts = map[string]int{}
-	for _, list := range d.root.ChildElements() {
-		if uri(list) != NSCPIX {
-			d.Other = append(d.Other, Name{uri(list), list.Tag})
-			continue
+	d.root.elements(func(list *node) {
+		if list.uri != NSCPIX {
+			d.Other = append(d.Other, Name{list.uri, list.local})
+			return
 		}
-		d.ListCounts[list.Tag]++
-		switch list.Tag {
+		d.ListCounts[list.local]++
+		switch list.local {
 		case "ContentKeyList":
-			for _, c := range list.ChildElements() {
-				if uri(c) == NSCPIX && c.Tag == "ContentKey" {
-					d.ContentKeys = append(d.ContentKeys, contentKey(c, el, uri, w.keyValues[c]))
+			list.elements(func(c *node) {
+				if c.uri == NSCPIX && c.local == "ContentKey" {
+					d.ContentKeys = append(d.ContentKeys, d.contentKey(c, w.keyValues[c]))
 				}
-			}
+			})
 		case "DRMSystemList":
-			for _, c := range list.ChildElements() {
-				if uri(c) == NSCPIX && c.Tag == "DRMSystem" {
-					d.DRMSystems = append(d.DRMSystems, drmSystem(c, el, uri))
+			list.elements(func(c *node) {
+				if c.uri == NSCPIX && c.local == "DRMSystem" {
+					d.DRMSystems = append(d.DRMSystems, d.drmSystem(c))
 				}
-			}
+			})
 		case "ContentKeyPeriodList":
-			for _, c := range list.ChildElements() {
-				if uri(c) == NSCPIX && c.Tag == "ContentKeyPeriod" {
-					d.Periods = append(d.Periods, &ContentKeyPeriod{el(c)})
+			list.elements(func(c *node) {
+				if c.uri == NSCPIX && c.local == "ContentKeyPeriod" {
+					d.Periods = append(d.Periods, &ContentKeyPeriod{Element{c, d}})
 				}
-			}
+			})
 		case "ContentKeyUsageRuleList":
-			for _, c := range list.ChildElements() {
-				if uri(c) == NSCPIX && c.Tag == "ContentKeyUsageRule" {
-					r := &UsageRule{Element: el(c)}
-					for _, f := range c.ChildElements() {
-						if uri(f) == NSCPIX {
-							x := el(f)
-							r.Filters = append(r.Filters, &x)
+			list.elements(func(c *node) {
+				if c.uri == NSCPIX && c.local == "ContentKeyUsageRule" {
+					r := &UsageRule{Element: Element{c, d}}
+					c.elements(func(f *node) {
+						if f.uri == NSCPIX {
+							r.Filters = append(r.Filters, d.element(f))
 						} else {
-							r.Other = append(r.Other, Name{uri(f), f.Tag})
+							r.Other = append(r.Other, Name{f.uri, f.local})
 						}
-					}
+					})
 					d.UsageRules = append(d.UsageRules, r)
 				}
-			}
+			})
 		case "DeliveryDataList":
-			for _, c := range list.ChildElements() {
-				if uri(c) == NSCPIX && c.Tag == "DeliveryData" {
-					x := el(c)
-					d.DeliveryData = append(d.DeliveryData, &x)
+			list.elements(func(c *node) {
+				if c.uri == NSCPIX && c.local == "DeliveryData" {
+					d.DeliveryData = append(d.DeliveryData, d.element(c))
 				}
-			}
+			})
 		}
-	}
+	})
 }
 
-func contentKey(c *etree.Element, el func(*etree.Element) Element, uri func(*etree.Element) string, kv *keyValues) *ContentKey {
-	k := &ContentKey{Element: el(c)}
+func (d *Document) contentKey(c *node, kv *keyValues) *ContentKey {
+	k := &ContentKey{Element: Element{c, d}}
 	if kv != nil {
 		k.KeyElements, k.ValueElements = kv.all, kv.filled
 	}
-	for _, ch := range c.ChildElements() {
-		if uri(ch) != NSCPIX || ch.Tag != "Data" {
-			k.Children = append(k.Children, Name{uri(ch), ch.Tag})
+	c.elements(func(ch *node) {
+		if ch.uri != NSCPIX || ch.local != "Data" {
+			k.Children = append(k.Children, Name{ch.uri, ch.local})
 		}
-	}
+	})
 	return k
 }
 
-func drmSystem(c *etree.Element, el func(*etree.Element) Element, uri func(*etree.Element) string) *DRMSystem {
-	s := &DRMSystem{Element: el(c)}
-	for _, ch := range c.ChildElements() {
-		x := el(ch)
+func (d *Document) drmSystem(c *node) *DRMSystem {
+	s := &DRMSystem{Element: Element{c, d}}
+	c.elements(func(ch *node) {
+		x := d.element(ch)
 		var list *[]*Element
-		switch (Name{uri(ch), ch.Tag}) {
+		switch (Name{ch.uri, ch.local}) {
 		case Name{NSCPIX, "PSSH"}:
 			list = &s.PSSH
 		case Name{NSCPIX, "ContentProtectionData"}:
@@ -267,7 +247,7 @@ func drmSystem(c *etree.Element, el func(*etree.Element) Element, uri func(*etre
 		default:
 			list = &s.Other
 		}
-		*list = append(*list, &x)
-	}
+		*list = append(*list, x)
+	})
 	return s
 }

@@ -316,25 +316,31 @@ func TestSetPlainValuePrefixes(t *testing.T) {
 func plainValue(t *testing.T, d *Document) string {
 	t.Helper()
 	k := d.ContentKeys[0]
-	for _, data := range k.e.ChildElements() {
-		ds := extendScope(data, k.scope)
-		if u, _ := ds.lookup(data.Space); u != NSCPIX || data.Tag != "Data" {
+	for _, data := range childElements(k.e) {
+		ds := extendScope(data, k.e.scope)
+		if u, _ := ds.lookup(data.prefix); u != NSCPIX || data.local != "Data" {
 			continue
 		}
-		for _, sec := range data.ChildElements() {
+		for _, sec := range childElements(data) {
 			ss := extendScope(sec, ds)
-			if u, _ := ss.lookup(sec.Space); u != NSPSKC || sec.Tag != "Secret" {
+			if u, _ := ss.lookup(sec.prefix); u != NSPSKC || sec.local != "Secret" {
 				continue
 			}
-			for _, pv := range sec.ChildElements() {
+			for _, pv := range childElements(sec) {
 				ps := extendScope(pv, ss)
-				if u, _ := ps.lookup(pv.Space); u == NSPSKC && pv.Tag == "PlainValue" {
+				if u, _ := ps.lookup(pv.prefix); u == NSPSKC && pv.local == "PlainValue" {
 					return text(pv)
 				}
 			}
 		}
 	}
 	return ""
+}
+
+func childElements(n *node) []*node {
+	var out []*node
+	n.elements(func(c *node) { out = append(out, c) })
+	return out
 }
 
 func TestEnsureRootNamespace(t *testing.T) {
@@ -378,7 +384,7 @@ func TestTextPieces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := Element{e: d.root.ChildElements()[0], doc: d}
+		a := Element{e: childElements(d.root)[0], doc: d}
 		if got := a.Text(); got != strings.Repeat("x", pieces) {
 			t.Fatalf("%d pieces: text %q", pieces, got)
 		}
@@ -399,4 +405,35 @@ func TestValidChars(t *testing.T) {
 	if !validChars([]byte(strings.Repeat("ab\tc\nd\re ~\x7f\u00e9\U00010000", 5))) {
 		t.Error("valid text refused")
 	}
+}
+
+// extendScope, for tests that resolve names on their own, returns parent extended with e's namespace declarations, or
+// parent itself when e declares none.
+func extendScope(e *node, parent *scope) *scope {
+	n := 0
+	for i := range e.attrs {
+		if isDecl(&e.attrs[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return parent
+	}
+	s := &scope{parent: parent, bindings: make([]binding, 0, n)}
+	for i := range e.attrs {
+		if a := &e.attrs[i]; isDecl(a) {
+			prefix, local := a.split()
+			if prefix == "" {
+				local = ""
+			}
+			s.bindings = append(s.bindings, binding{local, a.value})
+		}
+	}
+	return s
+}
+
+// isDecl reports whether a is a namespace declaration.
+func isDecl(a *attr) bool {
+	prefix, local := a.split()
+	return prefix == "xmlns" || prefix == "" && local == "xmlns"
 }

@@ -1,10 +1,6 @@
 package cpix
 
-import (
-	"strings"
-
-	"github.com/beevik/etree"
-)
+import "strings"
 
 // scope is a namespace scope: the bindings an element declares, chained to
 // its parent's. Elements that declare nothing share their parent's scope.
@@ -49,31 +45,6 @@ func (s *scope) visible() map[string]string {
 	return m
 }
 
-// extendScope returns parent extended with e's namespace declarations, or
-// parent itself when e declares none.
-func extendScope(e *etree.Element, parent *scope) *scope {
-	s := parent
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
-			if s == parent {
-				s = &scope{parent: parent}
-			}
-			p := a.Key
-			if a.Space == "" {
-				p = ""
-			}
-			s.bindings = append(s.bindings, binding{p, a.Value})
-		}
-	}
-	return s
-}
-
-// elemInfo is what the walk learns about an element.
-type elemInfo struct {
-	scope *scope
-	uri   string // the element's namespace URI
-}
-
 // position is where an element sits relative to the lists the model reads,
 // so key values and keys outside their place can be found in the same walk.
 type position int
@@ -86,25 +57,27 @@ const (
 	posOther                   // anywhere else
 )
 
-// walker checks the whole tree once: element count, names, duplicate
-// attributes, unbound prefixes, reserved namespaces. Prefixes resolve
+// walker checks the whole tree once: names, duplicate attributes, unbound
+// prefixes, reserved namespaces; and records each element's namespace URI
+// and scope in it. Prefixes resolve
 // through a table of binding stacks and URIs are interned to small ids, so
 // each element and attribute costs time proportional to its own size,
 // whatever the depth and number of declarations around it.
 type walker struct {
-	n     int
-	info  map[*etree.Element]elemInfo
-	bound map[string][]int // prefix -> ids of the URIs bound to it, innermost last
-	uris  []string         // id -> URI; 0 is "no namespace"
-	ids   map[string]int   // URI -> id
-	seen  map[attrName]struct{}
-	names []attrName // the current element's attributes, reused
+	slots  map[string]int // prefix -> its slot in bound
+	bound  [][]int        // slot -> ids of the URIs bound to the prefix, innermost last
+	pushed []int          // the slots bindings were pushed on, innermost element last
+	uris   []string       // id -> URI; 0 is "no namespace"
+	ids    map[string]int // URI -> id
+	seen   map[attrName]struct{}
+	names  []attrName // the current element's attributes, reused
+	parts  []attrPart // the same, as split, reused
 
 	// keyValues: per model ContentKey, the PSKC value elements under it;
 	// stray: key elements outside their place.
-	keyValues map[*etree.Element]*keyValues
+	keyValues map[*node]*keyValues
 	stray     []Name
-	key       *etree.Element // the model ContentKey being walked
+	key       *node // the model ContentKey being walked
 }
 
 // keyValues are the local names of the PSKC key elements under one
@@ -120,18 +93,24 @@ type attrName struct {
 
 const idXMLNS = -1
 
-// newWalker returns a walker with room for about elements elements and
-// decls namespace declarations.
-func newWalker(elements, decls int) *walker {
+// attrPart is an attribute name split, and whether it declares a namespace.
+type attrPart struct {
+	prefix, local string
+	decl          bool
+}
+
+// newWalker returns a walker with room for about decls namespace
+// declarations.
+func newWalker(decls int) *walker {
 	w := &walker{
-		info:  make(map[*etree.Element]elemInfo, elements),
-		bound: make(map[string][]int, min(decls, 64)+1),
+		slots: make(map[string]int, min(decls, 64)+1),
 		uris:  make([]string, 1, decls+2),
 		ids:   make(map[string]int, decls+2),
 		seen:  make(map[attrName]struct{}, MaxAttributes),
 	}
 	w.ids[""] = 0
-	w.bound["xml"] = []int{w.intern(nsXML)}
+	w.bound = append(w.bound, []int{w.intern(nsXML)})
+	w.slots["xml"] = 0
 	return w
 }
 
@@ -150,27 +129,59 @@ func (w *walker) resolve(prefix string) (int, bool) {
 	if prefix == "xmlns" {
 		return 0, false
 	}
-	if st := w.bound[prefix]; len(st) > 0 {
-		return st[len(st)-1], true
+	if slot, ok := w.slots[prefix]; ok {
+		if st := w.bound[slot]; len(st) > 0 {
+			return st[len(st)-1], true
+		}
 	}
 	return 0, prefix == ""
+}
+
+// pop undoes the last n bindings pushed.
+func (w *walker) pop(n int) {
+	for _, slot := range w.pushed[len(w.pushed)-n:] {
+		w.bound[slot] = w.bound[slot][:len(w.bound[slot])-1]
+	}
+	w.pushed = w.pushed[:len(w.pushed)-n]
 }
 
 // keyValueNames are the PSKC elements that carry or authenticate a key
 // value (RFC 6030 §4.2 and §6.1).
 var keyValueNames = map[string]bool{"Secret": true, "PlainValue": true, "EncryptedValue": true, "ValueMAC": true}
 
-func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
-	w.n++
-	if w.n > MaxElements {
-		return malformed("too many elements", nil)
-	}
-	if !validLocal(e.Tag) {
+func (w *walker) check(e *node, parent *scope, pos position) error {
+	if !validLocal(e.local) {
 		return malformed("invalid name", nil)
 	}
-	s := extendScope(e, parent)
-	if s != parent {
-		for _, b := range s.bindings {
+	if len(e.attrs) > MaxAttributes {
+		return malformed("too many attributes", nil)
+	}
+	// Split each attribute name once: the declarations extend the scope,
+	// and checkAttrs reads the rest.
+	parts, decls := w.parts[:0], 0
+	for i := range e.attrs {
+		prefix, local := e.attrs[i].split()
+		if !validLocal(local) {
+			return malformed("invalid name", nil)
+		}
+		decl := prefix == "xmlns" || prefix == "" && local == "xmlns"
+		if decl {
+			decls++
+		}
+		parts = append(parts, attrPart{prefix, local, decl})
+	}
+	w.parts = parts
+	s := parent
+	if decls > 0 {
+		s = &scope{parent: parent, bindings: make([]binding, 0, decls)}
+		for i, p := range parts {
+			if !p.decl {
+				continue
+			}
+			b := binding{p.local, e.attrs[i].value}
+			if p.prefix == "" {
+				b.prefix = ""
+			}
 			switch {
 			case b.prefix != "" && b.uri == "":
 				return malformed("empty namespace for a prefix", nil)
@@ -179,56 +190,59 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 			case b.uri == nsXML || b.uri == nsXMLNS:
 				return malformed("reserved namespace declared", nil)
 			}
+			s.bindings = append(s.bindings, b)
 		}
 		for _, b := range s.bindings {
-			w.bound[b.prefix] = append(w.bound[b.prefix], w.intern(b.uri))
-		}
-		defer func() {
-			for _, b := range s.bindings {
-				st := w.bound[b.prefix]
-				w.bound[b.prefix] = st[:len(st)-1]
+			slot, ok := w.slots[b.prefix]
+			if !ok {
+				slot = len(w.bound)
+				w.slots[b.prefix] = slot
+				w.bound = append(w.bound, nil)
 			}
-		}()
+			w.bound[slot] = append(w.bound[slot], w.intern(b.uri))
+			w.pushed = append(w.pushed, slot)
+		}
+		defer w.pop(len(s.bindings))
 	}
 	if parent == nil && s == nil {
 		s = &scope{} // the root always has its own scope, so it can gain bindings
 	}
-	id, ok := w.resolve(e.Space)
+	id, ok := w.resolve(e.prefix)
 	if !ok {
 		return malformed("unbound namespace prefix", nil)
 	}
 	uri := w.uris[id]
-	w.info[e] = elemInfo{scope: s, uri: uri}
-	if err := w.checkAttrs(e); err != nil {
+	e.uri, e.scope = uri, s
+	if err := w.checkAttrs(); err != nil {
 		return err
 	}
 	childPos := posOther
 	switch {
 	case pos == posRoot:
 		childPos = posTop
-	case pos == posTop && uri == NSCPIX && e.Tag == "ContentKeyList":
+	case pos == posTop && uri == NSCPIX && e.local == "ContentKeyList":
 		childPos = posKeyList
-	case pos == posKeyList && uri == NSCPIX && e.Tag == "ContentKey":
+	case pos == posKeyList && uri == NSCPIX && e.local == "ContentKey":
 		childPos = posInKey
 		w.key = e
-	case uri == NSCPIX && e.Tag == "ContentKey":
-		w.stray = append(w.stray, Name{uri, e.Tag})
-	case uri == NSPSKC && keyValueNames[e.Tag]:
+	case uri == NSCPIX && e.local == "ContentKey":
+		w.stray = append(w.stray, Name{uri, e.local})
+	case uri == NSPSKC && keyValueNames[e.local]:
 		if pos == posInKey {
 			if w.keyValues == nil {
-				w.keyValues = map[*etree.Element]*keyValues{}
+				w.keyValues = map[*node]*keyValues{}
 			}
 			kv := w.keyValues[w.key]
 			if kv == nil {
 				kv = &keyValues{}
 				w.keyValues[w.key] = kv
 			}
-			kv.all = append(kv.all, e.Tag)
-			if e.Tag != "Secret" && hasContent(e) {
-				kv.filled = append(kv.filled, e.Tag)
+			kv.all = append(kv.all, e.local)
+			if e.local != "Secret" && hasContent(e) {
+				kv.filled = append(kv.filled, e.local)
 			}
 		} else {
-			w.stray = append(w.stray, Name{uri, e.Tag})
+			w.stray = append(w.stray, Name{uri, e.local})
 		}
 		if pos == posInKey {
 			childPos = posInKey
@@ -236,16 +250,9 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 	case pos == posInKey:
 		childPos = posInKey
 	}
-	for _, c := range e.Child {
-		switch t := c.(type) {
-		case *etree.Element:
-			if err := w.check(t, s, childPos); err != nil {
-				return err
-			}
-		case *etree.Directive:
-			return malformed("DOCTYPE and other directives are not allowed", nil)
-		case *etree.ProcInst:
-			if err := checkProcInst(t); err != nil {
+	for i := range e.children {
+		if c := &e.children[i]; c.kind == kindElement {
+			if err := w.check(c.el, s, childPos); err != nil {
 				return err
 			}
 		}
@@ -255,32 +262,26 @@ func (w *walker) check(e *etree.Element, parent *scope, pos position) error {
 
 const nsXMLNS = "http://www.w3.org/2000/xmlns/"
 
-// validLocal reports whether the local part of a name as encoding/xml split
-// it makes the name a QName: encoding/xml leaves a name with an empty prefix
+// validLocal reports whether the local part of a name as the reader split
+// it makes the name a QName: the reader, like encoding/xml, leaves a name with an empty prefix
 // or local part (":a", "a:") whole in the local part, colon included.
 func validLocal(local string) bool {
 	return local != "" && !strings.Contains(local, ":")
 }
 
-// checkAttrs rejects duplicated attributes, including two prefixes bound to
-// one namespace naming the same attribute, and invalid or unbound names.
-func (w *walker) checkAttrs(e *etree.Element) error {
-	if len(e.Attr) > MaxAttributes {
-		return malformed("too many attributes", nil)
-	}
+// checkAttrs rejects duplicated attributes (w.parts, split by check),
+// including two prefixes bound to one namespace naming the same attribute,
+// and unbound prefixes.
+func (w *walker) checkAttrs() error {
 	names := w.names[:0]
-	for i := range e.Attr {
-		a := &e.Attr[i]
-		if !validLocal(a.Key) {
-			return malformed("invalid name", nil)
-		}
-		n := attrName{local: a.Key}
-		switch a.Space {
+	for _, p := range w.parts {
+		n := attrName{local: p.local}
+		switch p.prefix {
 		case "":
 		case "xmlns":
 			n.ns = idXMLNS
 		default:
-			id, ok := w.resolve(a.Space)
+			id, ok := w.resolve(p.prefix)
 			if !ok {
 				return malformed("unbound namespace prefix", nil)
 			}

@@ -4,26 +4,21 @@ import (
 	"bytes"
 	"encoding/base64"
 	"io"
-
-	"github.com/beevik/etree"
 )
 
 const xmlDecl = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
 // AppendTo appends the document, with an XML declaration, to b.
 //
-// It streams the tree directly instead of using etree's writer: the answer
-// to a large request is ~60 KB, mostly base64, and a single pass with a
-// fast path for text that needs no escaping is several times cheaper.
-// Comments and processing instructions inside the root are kept; the
+// The answer to a large request is ~60 KB, mostly base64, so the writer
+// encodes base64 content straight into b and copies text that needs no
+// escaping in one piece. Comments and processing instructions inside the root are kept; the
 // document prolog is replaced by a UTF-8 declaration.
 func (d *Document) AppendTo(b []byte) []byte {
 	b = append(b, xmlDecl...)
-	b = writer{b64: d.b64}.element(b, d.root)
+	b = appendElement(b, d.root)
 	return append(b, '\n')
 }
-
-type writer struct{ b64 map[*etree.Element][]byte }
 
 // WriteTo writes the document to w.
 func (d *Document) WriteTo(w io.Writer) (int64, error) {
@@ -38,47 +33,47 @@ func (d *Document) Bytes() []byte {
 	return buf.Bytes()
 }
 
-func (w writer) element(b []byte, e *etree.Element) []byte {
+func appendElement(b []byte, e *node) []byte {
 	b = append(b, '<')
-	b = appendName(b, e.Space, e.Tag)
-	for i := range e.Attr {
-		a := &e.Attr[i]
+	b = appendName(b, e.prefix, e.local)
+	for i := range e.attrs {
+		a := &e.attrs[i]
 		b = append(b, ' ')
-		b = appendName(b, a.Space, a.Key)
+		b = append(b, a.name...)
 		b = append(b, '=', '"')
-		b = appendEscaped(b, a.Value, true)
+		b = appendEscaped(b, a.value, true)
 		b = append(b, '"')
 	}
-	raw, isB64 := w.b64[e]
-	if !isB64 && writesNothing(e) {
+	if !e.hasB64 && writesNothing(e) {
 		return append(b, '/', '>')
 	}
 	b = append(b, '>')
-	if isB64 {
-		b = base64.StdEncoding.AppendEncode(b, raw)
+	if e.hasB64 {
+		b = base64.StdEncoding.AppendEncode(b, e.b64)
 	}
-	for _, c := range e.Child {
-		switch t := c.(type) {
-		case *etree.Element:
-			b = w.element(b, t)
-		case *etree.CharData:
-			b = appendEscaped(b, t.Data, false)
-		case *etree.Comment:
+	for i := range e.children {
+		switch c := &e.children[i]; c.kind {
+		case kindElement:
+			b = appendElement(b, c.el)
+		case kindText:
+			b = appendEscaped(b, c.data, false)
+		case kindComment:
 			b = append(b, "<!--"...)
-			b = append(b, t.Data...)
+			b = append(b, c.data...)
 			b = append(b, "-->"...)
-		case *etree.ProcInst:
+		case kindProcInst:
+			target, inst := procInstParts(c.data)
 			b = append(b, "<?"...)
-			b = append(b, t.Target...)
-			if t.Inst != "" {
+			b = append(b, target...)
+			if inst != "" {
 				b = append(b, ' ')
-				b = append(b, t.Inst...)
+				b = append(b, inst...)
 			}
 			b = append(b, "?>"...)
 		}
 	}
 	b = append(b, '<', '/')
-	b = appendName(b, e.Space, e.Tag)
+	b = appendName(b, e.prefix, e.local)
 	return append(b, '>')
 }
 
@@ -134,9 +129,9 @@ func appendEscaped(b []byte, s string, inAttr bool) []byte {
 // writesNothing reports whether e's children write no bytes (none, or only
 // empty text such as an empty CDATA section leaves), so that e is written
 // as an empty-element tag and writing is a fixed point of parsing.
-func writesNothing(e *etree.Element) bool {
-	for _, c := range e.Child {
-		if t, ok := c.(*etree.CharData); !ok || t.Data != "" {
+func writesNothing(e *node) bool {
+	for i := range e.children {
+		if c := &e.children[i]; c.kind != kindText || c.data != "" {
 			return false
 		}
 	}

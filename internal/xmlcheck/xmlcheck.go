@@ -139,6 +139,7 @@ func tokens(doc []byte) error {
 	}
 	roots, first := 0, true
 	for {
+		start := dec.InputOffset()
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			break
@@ -201,7 +202,10 @@ func tokens(doc []byte) error {
 			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
-			if len(stack) == 1 && len(bytes.Trim(t, " \t\r\n")) > 0 {
+			// RawToken decodes references and CDATA sections, neither of
+			// which may appear outside the root, even as white space.
+			raw := doc[start:dec.InputOffset()]
+			if len(stack) == 1 && (len(bytes.Trim(t, " \t\r\n")) > 0 || bytes.ContainsAny(raw, "&<")) {
 				return errors.New("text outside the root")
 			}
 		case xml.ProcInst:
@@ -219,6 +223,68 @@ func tokens(doc []byte) error {
 		return fmt.Errorf("%d root elements, %d unclosed", roots, len(stack)-1)
 	}
 	return nil
+}
+
+// Infoset lists what the root element of doc holds, as encoding/xml reads
+// it: elements by the name they are written with, attributes in order with
+// their values, character data with adjacent pieces (text, references,
+// CDATA sections) merged, comments and processing instructions. Two
+// documents with the same listing carry the same content, whatever their
+// escaping, empty-element tags or prolog.
+func Infoset(doc []byte) (string, error) {
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	dec.Strict = true
+	var out, text strings.Builder
+	name := func(n xml.Name) string {
+		if n.Space != "" {
+			return n.Space + ":" + n.Local
+		}
+		return n.Local
+	}
+	flush := func() {
+		if text.Len() > 0 {
+			fmt.Fprintf(&out, "T %q\n", text.String())
+			text.Reset()
+		}
+	}
+	depth := 0
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			flush()
+			depth++
+			fmt.Fprintf(&out, "S %s\n", name(t.Name))
+			for _, a := range t.Attr {
+				fmt.Fprintf(&out, "A %s=%q\n", name(a.Name), a.Value)
+			}
+		case xml.EndElement:
+			flush()
+			depth--
+			fmt.Fprintf(&out, "E %s\n", name(t.Name))
+		case xml.CharData:
+			if depth > 0 {
+				text.Write(t)
+			}
+		case xml.Comment:
+			if depth > 0 {
+				flush()
+				fmt.Fprintf(&out, "C %q\n", []byte(t))
+			}
+		case xml.ProcInst:
+			if depth > 0 {
+				flush()
+				fmt.Fprintf(&out, "P %s %q\n", t.Target, t.Inst)
+			}
+		}
+	}
+	return out.String(), nil
 }
 
 // ValuesPerKey counts, for each {urn:dashif:org:cpix}ContentKey of doc in
