@@ -86,8 +86,9 @@ var jsonOptions = json.Deterministic(true)
 // The event JSON is decoded with JSON v2 (the standard library's
 // encoding/json/v2, from its module until the Go version here ships it
 // without GOEXPERIMENT): one pass over the payload instead of
-// encoding/json's two. The answer is encoded from the handler's bytes
-// straight into the response event (see encodeResponse).
+// encoding/json's two. The body is unquoted straight into the buffer the
+// handler reads, and the answer quoted from the handler's bytes straight
+// into the response event (see json.go).
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	body := bodyBuffers.Get().(*[]byte)
 	defer putBody(body)

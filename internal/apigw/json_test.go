@@ -205,7 +205,8 @@ func eventCases(t testing.TB) [][]byte {
 		`{"body":"\ud83d"}`, `{"body":"\ude00x"}`, "{\"body\":\"\xff\"}", "{\"body\":\"a\x01\"}", `{"body":"\x"}`,
 		`{"body":"abc`, `{"body":"abc"} x`, `{"body":"abc"}{}`, `{"httpMethod":"POST","body":"<a/>","isBase64Encoded":"yes"}`,
 		`{"headers":{"a":"b","a":"c"},"body":"x"}`, `{"headers":{"a":1}}`, `{"requestContext":{"identity":{"userArn":"u"}},"body":"b"}`,
-		` {"body" : "x" } `, `{"multiValueHeaders":{"A":["1","2"]},"body":"\u00e9"}`,
+		` {"body" : "x" } `, `{"httpMethod":"POST","path":"/copyProtection","body":"%%%","isBase64Encoded":true}`,
+		`{"httpMethod":"POST","path":"/copyProtection","body":"PGEvPg==","isBase64Encoded":true}`, `{"multiValueHeaders":{"A":["1","2"]},"body":"\u00e9"}`,
 	} {
 		cases = append(cases, []byte(s))
 	}
