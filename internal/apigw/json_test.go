@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -307,4 +308,41 @@ func TestInvokeAsBefore(t *testing.T) {
 	if statuses[200] < 7 || statuses[400] < 20 {
 		t.Fatalf("the events should reach the handler's answers and its refusals: %v", statuses)
 	}
+}
+
+// TestInvokeConcurrent: answers built in pooled buffers stay each event's
+// own when events are served at once (run with -race in make test).
+func TestInvokeConcurrent(t *testing.T) {
+	src, err := keys.NewLocalFromSeed(bytes.Repeat([]byte{7}, keys.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := Handler(httpapi.New(speke.New(src, drm.NewDefaultRegistry(drm.Config{})), httpapi.Options{}))
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-fixed"})
+	var payloads, want [][]byte
+	for _, f := range []string{"speke-v2.0.json", "speke-v2.1.json", "speke-v2.0-base64.json", "client-key.json"} {
+		p, err := os.ReadFile("../../testdata/events/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := fn.Invoke(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads, want = append(payloads, p), append(want, w)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				k := (g + i) % len(payloads)
+				got, err := fn.Invoke(ctx, payloads[k])
+				if err != nil || !bytes.Equal(got, want[k]) {
+					t.Errorf("event %d: %v %.200s", k, err, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
