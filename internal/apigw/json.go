@@ -23,9 +23,8 @@ import (
 //     that is copied again;
 //   - the answer's body is quoted from the handler's bytes into the
 //     response event by appendQuote, which copies runs of bytes that need
-//     no escaping itself, found 16 bytes at a time, and hands every other
-//     run to the library: the library's own loop, a byte at a time, was a
-//     sixth of the whole path.
+//     no escaping itself and hands every other run to the library: the
+//     library's own loop, a byte at a time, was a sixth of the whole path.
 //
 // FuzzEventJSON, FuzzQuote and FuzzResponseJSON hold all of it to what the
 // library does with the whole values, byte for byte, refusals included.
@@ -98,7 +97,7 @@ func (r *recorder) encode() ([]byte, error) {
 	head.StatusCode = r.statusCode()
 	head.Headers, head.MultiValueHeaders = r.headers()
 	if err := json.MarshalWrite(out, head, jsonOptions); err != nil {
-		return nil, err // only for values JSON cannot hold; the handler sets none
+		return nil, err // a header that is not UTF-8, as before; the handler sets none
 	}
 	b := out.Bytes()
 	b = append(b[:len(b)-1], `,"body":`...) // reopen the head's object
