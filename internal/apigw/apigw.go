@@ -290,7 +290,10 @@ var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // or answer, so that one odd body does not stay in memory.
 const maxPooledBody = 4 << 20
 
+// putBody zeroes b and keeps it for reuse: an answer holds content keys,
+// and a buffer waiting in the pool must not hold the last one.
 func putBody(b *[]byte) {
+	clear((*b)[:cap(*b)])
 	if cap(*b) <= maxPooledBody {
 		bodyBuffers.Put(b)
 	}

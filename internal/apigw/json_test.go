@@ -346,3 +346,16 @@ func TestInvokeConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPutBodyZeroes: a buffer goes back to the pool zeroed to its
+// capacity, so no answer's keys wait in it for the next event.
+func TestPutBodyZeroes(t *testing.T) {
+	b := append(make([]byte, 0, 64), "<pskc:PlainValue>AAECAwQFBgcICQoLDA0ODw==</pskc:PlainValue>"...)
+	b = b[:8] // what the last user left beyond len must go too
+	putBody(&b)
+	for i, c := range b[:cap(b)] {
+		if c != 0 {
+			t.Fatalf("byte %d of the pooled buffer is %q, want 0", i, c)
+		}
+	}
+}
