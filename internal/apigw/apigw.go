@@ -52,6 +52,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -82,47 +83,61 @@ var jsonOptions = json.Deterministic(true)
 // response event. It never returns an error (see Serve): a payload that is
 // not an API Gateway proxy event is answered 400.
 //
-// The event JSON is decoded and the answer encoded with JSON v2 (the
-// standard library's encoding/json/v2, from its module until the Go version
-// here ships it without GOEXPERIMENT): one pass over the payload instead of
-// encoding/json's two, which on an 8-key request's 57 KB answer was a third
-// of the whole Lambda path.
+// The event JSON is decoded with JSON v2 (the standard library's
+// encoding/json/v2, from its module until the Go version here ships it
+// without GOEXPERIMENT): one pass over the payload instead of
+// encoding/json's two. The body is unquoted straight into the buffer the
+// handler reads, and the answer quoted from the handler's bytes straight
+// into the response event (see json.go).
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	var ev events.APIGatewayProxyRequest
-	if err := json.Unmarshal(payload, &ev, jsonOptions); err != nil {
+	body := bodyBuffers.Get().(*[]byte)
+	defer putBody(body)
+	ev, err := decodeEvent(payload, body)
+	if err != nil {
 		// Path "/" so that the event's own refusal is the answer.
 		ev = events.APIGatewayProxyRequest{Path: "/"}
 		ctx = httpapi.WithRefusal(ctx, http.StatusBadRequest, "Malformed event")
+		*body = (*body)[:0]
 	}
-	resp := Serve(ctx, f.h, ev)
-	// One buffer of about the final size: JSON v2 encodes straight into a
-	// bytes.Buffer's spare capacity, so the answer is neither regrown nor
-	// copied out of an encoder buffer. The third on top is escapes plus the
-	// quarter of spare room the encoder keeps free after each flush.
-	out := bytes.NewBuffer(make([]byte, 0, len(resp.Body)+len(resp.Body)/3+responseOverhead))
-	if err := json.MarshalWrite(out, resp, jsonOptions); err != nil {
-		return nil, err // only for values JSON cannot hold; Serve makes none
-	}
-	return out.Bytes(), nil
+	rec := serve(ctx, f.h, ev, body)
+	defer rec.free()
+	return rec.encode()
 }
-
-// responseOverhead is room for the status and headers of a response event,
-// beside the body and its escapes.
-const responseOverhead = 1024
 
 // Serve runs one event through h. It never returns a Go error: a Lambda
 // error would reach the client as a 502 and its text the logs, so every
 // outcome is an HTTP response.
 func Serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	rec := serve(ctx, h, ev, nil)
+	defer rec.free()
+	return rec.response()
+}
+
+// serve runs ev through h and returns what h answered, for Serve to turn
+// into a response event and Invoke into its JSON. The caller frees it. The
+// request body is *body if body is not nil (Invoke decodes it there), else
+// ev.Body.
+func serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest, body *[]byte) *recorder {
 	ctx = withEventContext(ctx, ev)
 	var refusal string
-	var body io.Reader = strings.NewReader(ev.Body)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(*body)
+	} else {
+		rd = strings.NewReader(ev.Body)
+	}
 	if ev.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		var b []byte
+		var err error
+		if body != nil {
+			b, err = base64.StdEncoding.AppendDecode(nil, *body)
+		} else {
+			b, err = base64.StdEncoding.DecodeString(ev.Body)
+		}
 		if err != nil {
 			refusal = "Malformed base64 body"
 		}
-		body = bytes.NewReader(b)
+		rd = bytes.NewReader(b)
 	}
 	host := ev.RequestContext.DomainName
 	if host != "" && !validHost(host) {
@@ -135,7 +150,7 @@ func Serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest
 	if err != nil {
 		refusal, u = "Malformed event: path", &url.URL{Path: "/"}
 	}
-	r, err := http.NewRequestWithContext(ctx, ev.HTTPMethod, "/", body)
+	r, err := http.NewRequestWithContext(ctx, ev.HTTPMethod, "/", rd)
 	if err != nil {
 		refusal = "Malformed event: httpMethod"
 		r, _ = http.NewRequestWithContext(ctx, http.MethodPost, "/", http.NoBody)
@@ -147,9 +162,9 @@ func Serve(ctx context.Context, h http.Handler, ev events.APIGatewayProxyRequest
 	r.RequestURI = u.RequestURI()
 	r.Host = host
 	r.Header = requestHeader(ev)
-	rec := &recorder{header: http.Header{}}
+	rec := newRecorder()
 	h.ServeHTTP(rec, r)
-	return rec.response()
+	return rec
 }
 
 // requestURL is the URL net/http would have parsed from the client's
@@ -267,13 +282,44 @@ func validHost(s string) bool {
 	return true
 }
 
-// recorder keeps the answer in a strings.Builder: the handler writes its
-// body once, and the builder hands it to the response event without a
-// second copy.
+// bodyBuffers holds buffers for request and answer bodies, reused from
+// one event to the next.
+var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody bounds the buffers kept for reuse: above any CPIX request
+// or answer, so that one odd body does not stay in memory.
+const maxPooledBody = 4 << 20
+
+// putBody zeroes b and keeps it for reuse: an answer holds content keys,
+// and a buffer waiting in the pool must not hold the last one.
+func putBody(b *[]byte) {
+	clear((*b)[:cap(*b)])
+	if cap(*b) <= maxPooledBody {
+		bodyBuffers.Put(b)
+	}
+}
+
+// recorder keeps the answer in a buffer reused from one request to the
+// next: the handler's body is copied into it once and read from it once
+// (quoted into the response JSON, or copied into the response event's
+// string), so an answer costs no allocation of its size beside the one
+// that leaves the adapter.
 type recorder struct {
 	header http.Header
 	status int
-	body   strings.Builder
+	body   *[]byte
+}
+
+func newRecorder() *recorder {
+	b := bodyBuffers.Get().(*[]byte)
+	*b = (*b)[:0]
+	return &recorder{header: http.Header{}, body: b}
+}
+
+// free returns the body buffer for reuse; the recorder is not used again.
+func (r *recorder) free() {
+	putBody(r.body)
+	r.body = nil
 }
 
 func (r *recorder) Header() http.Header { return r.header }
@@ -288,27 +334,36 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.body.Write(b)
+	*r.body = append(*r.body, b...)
+	return len(b), nil
+}
+
+// statusCode is the status the handler answered with.
+func (r *recorder) statusCode() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// headers are the response event's two header maps.
+func (r *recorder) headers() (map[string]string, map[string][]string) {
+	single := make(map[string]string, len(r.header))
+	for k, v := range r.header {
+		if len(v) > 0 {
+			single[k] = v[0]
+		}
+	}
+	return single, map[string][]string(r.header)
 }
 
 func (r *recorder) response() events.APIGatewayProxyResponse {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	resp := events.APIGatewayProxyResponse{
-		StatusCode:        r.status,
-		Headers:           make(map[string]string, len(r.header)),
-		MultiValueHeaders: map[string][]string(r.header),
-	}
-	for k, v := range r.header {
-		if len(v) > 0 {
-			resp.Headers[k] = v[0]
-		}
-	}
-	if b := r.body.String(); utf8.ValidString(b) {
-		resp.Body = b
+	resp := events.APIGatewayProxyResponse{StatusCode: r.statusCode()}
+	resp.Headers, resp.MultiValueHeaders = r.headers()
+	if b := *r.body; utf8.Valid(b) {
+		resp.Body = string(b)
 	} else {
-		resp.Body = base64.StdEncoding.EncodeToString([]byte(b))
+		resp.Body = base64.StdEncoding.EncodeToString(b)
 		resp.IsBase64Encoded = true
 	}
 	return resp

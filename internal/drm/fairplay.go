@@ -143,26 +143,28 @@ func (f *FairPlay) Signal(in Input) (Signaling, error) {
 
 // SKDURI expands the template for in.
 func (f *FairPlay) SKDURI(in Input) string {
-	var b strings.Builder
+	// Built on the stack (the default URI is 42 bytes) and copied once.
+	var buf [128]byte
+	b := buf[:0]
 	for _, p := range f.tmpl {
 		switch p.placeholder {
 		case "":
-			b.WriteString(p.literal)
+			b = append(b, p.literal...)
 		case SKDContentID:
-			b.WriteString(url.PathEscape(in.ContentID))
+			b = append(b, url.PathEscape(in.ContentID)...)
 		case SKDKID:
-			b.WriteString(in.KID.String())
+			b, _ = in.KID.AppendText(b)
 		case SKDKIDHex:
-			b.WriteString(in.KID.Hex())
+			b = hex.AppendEncode(b, in.KID[:])
 		case SKDIVHex:
-			b.WriteString(hex.EncodeToString(in.IV[:]))
+			b = hex.AppendEncode(b, in.IV[:])
 		case SKDIVB64:
-			b.WriteString(base64.StdEncoding.EncodeToString(in.IV[:]))
+			b = base64.StdEncoding.AppendEncode(b, in.IV[:])
 		case SKDJSONB64:
-			b.WriteString(base64.StdEncoding.EncodeToString(skdJSON(in)))
+			b = base64.StdEncoding.AppendEncode(b, skdJSON(in))
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 func skdJSON(in Input) []byte {

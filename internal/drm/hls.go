@@ -19,12 +19,11 @@ type HLSKey struct {
 // Attributes is the tag's attribute list. Values are quoted as HLS
 // quoted-strings; systems build them without quotes or line breaks.
 func (k HLSKey) Attributes() string {
-	uri := `URI="` + k.URI + `"`
-	formats := `KEYFORMAT="` + k.KeyFormat + `",KEYFORMATVERSIONS="` + k.KeyFormatVersions + `"`
+	// One expression per order: the list is built in one allocation.
 	if k.URILast {
-		return "METHOD=" + k.Method + "," + formats + "," + uri
+		return "METHOD=" + k.Method + `,KEYFORMAT="` + k.KeyFormat + `",KEYFORMATVERSIONS="` + k.KeyFormatVersions + `",URI="` + k.URI + `"`
 	}
-	return "METHOD=" + k.Method + "," + uri + "," + formats
+	return "METHOD=" + k.Method + `,URI="` + k.URI + `",KEYFORMAT="` + k.KeyFormat + `",KEYFORMATVERSIONS="` + k.KeyFormatVersions + `"`
 }
 
 // setHLS records the structured key and its attribute list.

@@ -6,8 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/speke-go/keyprovider/internal/keys"
 	"github.com/speke-go/keyprovider/internal/uuid"
@@ -185,40 +185,58 @@ func (h PlayReadyHeader) resolvedVersion() (string, error) {
 // CHECKSUM is written for AESCTR only: the specification defines no
 // checksum for AESCBC and says the attribute must be omitted.
 func (h PlayReadyHeader) XML() (string, error) {
+	x, err := h.appendXML(nil)
+	return string(x), err
+}
+
+// appendXML appends XML's header to b.
+func (h PlayReadyHeader) appendXML(b []byte) ([]byte, error) {
 	v, err := h.resolvedVersion()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var b strings.Builder
-	b.WriteString(`<WRMHEADER xmlns="` + wrmNamespace + `" version="` + v + `"><DATA><PROTECTINFO>`)
+	b = append(b, `<WRMHEADER xmlns="`+wrmNamespace+`" version="`...)
+	b = append(b, v...)
+	b = append(b, `"><DATA><PROTECTINFO>`...)
 	if v == PlayReadyV40 {
 		k := h.KIDs[0]
-		b.WriteString(`<KEYLEN>16</KEYLEN><ALGID>AESCTR</ALGID></PROTECTINFO><KID>`)
-		b.WriteString(guidB64(k.KID))
-		b.WriteString(`</KID><CHECKSUM>`)
-		b.WriteString(PlayReadyChecksum(k.KID, k.Key))
-		b.WriteString(`</CHECKSUM>`)
+		b = append(b, `<KEYLEN>16</KEYLEN><ALGID>AESCTR</ALGID></PROTECTINFO><KID>`...)
+		b = appendGUIDB64(b, k.KID)
+		b = append(b, `</KID><CHECKSUM>`...)
+		b = appendChecksum(b, k.KID, k.Key)
+		b = append(b, `</CHECKSUM>`...)
 	} else {
-		b.WriteString(`<KIDS>`)
+		b = append(b, `<KIDS>`...)
 		for _, k := range h.KIDs {
-			b.WriteString(`<KID ALGID="` + string(h.AlgID) + `"`)
+			b = append(b, `<KID ALGID="`...)
+			b = append(b, h.AlgID...)
+			b = append(b, '"')
 			if h.AlgID == AESCTR {
-				b.WriteString(` CHECKSUM="` + PlayReadyChecksum(k.KID, k.Key) + `"`)
+				b = append(b, ` CHECKSUM="`...)
+				b = appendChecksum(b, k.KID, k.Key)
+				b = append(b, '"')
 			}
-			b.WriteString(` VALUE="` + guidB64(k.KID) + `"></KID>`)
+			b = append(b, ` VALUE="`...)
+			b = appendGUIDB64(b, k.KID)
+			b = append(b, `"></KID>`...)
 		}
-		b.WriteString(`</KIDS></PROTECTINFO>`)
+		b = append(b, `</KIDS></PROTECTINFO>`...)
 	}
 	for _, e := range [...]struct{ name, value string }{
 		{"LA_URL", h.LAURL}, {"LUI_URL", h.LUIURL}, {"DS_ID", h.DSID},
 	} {
 		// Empty elements are not allowed, so an unset value is left out.
 		if e.value != "" {
-			b.WriteString("<" + e.name + ">" + EscapeXMLText(e.value) + "</" + e.name + ">")
+			b = append(b, '<')
+			b = append(b, e.name...)
+			b = append(b, '>')
+			b = append(b, EscapeXMLText(e.value)...)
+			b = append(b, '<', '/')
+			b = append(b, e.name...)
+			b = append(b, '>')
 		}
 	}
-	b.WriteString(`</DATA></WRMHEADER>`)
-	return b.String(), nil
+	return append(b, `</DATA></WRMHEADER>`...), nil
 }
 
 // Object returns the PlayReady Object: little-endian total length, a
@@ -227,23 +245,37 @@ func (h PlayReadyHeader) XML() (string, error) {
 // PRO also goes into Smooth Streaming manifests, where Microsoft advises
 // against one.
 func (h PlayReadyHeader) Object() ([]byte, error) {
-	x, err := h.XML()
+	// A one-KID header is about 350 bytes: it is built on the stack, and
+	// the object is the one allocation.
+	var buf [1024]byte
+	x, err := h.appendXML(buf[:0])
 	if err != nil {
 		return nil, err
 	}
-	units := utf16.Encode([]rune(x))
-	size := proHeaderSize + 2*len(units)
+	// A UTF-8 sequence of n bytes is at most n UTF-16 units, so the
+	// record takes at most 2*len(x) bytes.
+	b := make([]byte, proHeaderSize, proHeaderSize+2*len(x))
+	var pair [2]uint16
+	for i := 0; i < len(x); {
+		if x[i] < utf8.RuneSelf {
+			b = append(b, x[i], 0)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(x[i:]) // U+FFFD for invalid UTF-8, as []rune(s) gives
+		i += n
+		for _, u := range utf16.AppendRune(pair[:0], r) {
+			b = binary.LittleEndian.AppendUint16(b, u)
+		}
+	}
+	size := len(b)
 	if size > MaxPlayReadyObjectSize {
 		return nil, fmt.Errorf("%w: PlayReady Object of %d bytes exceeds %d", ErrPlayReadyHeader, size, MaxPlayReadyObjectSize)
 	}
-	b := make([]byte, 0, size)
-	b = binary.LittleEndian.AppendUint32(b, uint32(size))
-	b = binary.LittleEndian.AppendUint16(b, 1)
-	b = binary.LittleEndian.AppendUint16(b, 1)
-	b = binary.LittleEndian.AppendUint16(b, uint16(2*len(units)))
-	for _, u := range units {
-		b = binary.LittleEndian.AppendUint16(b, u)
-	}
+	binary.LittleEndian.PutUint32(b[0:], uint32(size))
+	binary.LittleEndian.PutUint16(b[4:], 1) // record count
+	binary.LittleEndian.PutUint16(b[6:], 1) // record type: WRMHEADER
+	binary.LittleEndian.PutUint16(b[8:], uint16(size-proHeaderSize))
 	return b, nil
 }
 
@@ -252,18 +284,25 @@ func (h PlayReadyHeader) Object() ([]byte, error) {
 // key in one AES-ECB block, first 8 bytes, base64. It lets a client detect
 // a header paired with the wrong key.
 func PlayReadyChecksum(kid uuid.UUID, key keys.Key) string {
+	return string(appendChecksum(nil, kid, key))
+}
+
+func appendChecksum(b []byte, kid uuid.UUID, key keys.Key) []byte {
 	k := key.Reveal()
 	c, err := aes.NewCipher(k[:])
 	if err != nil {
 		panic("drm: AES-128 key rejected: " + err.Error()) // unreachable: the key is 16 bytes
 	}
+	// The GUID and its encryption in one array: Encrypt is an interface
+	// call, so what it is given is allocated.
+	var blk [2 * aes.BlockSize]byte
 	g := kid.GUIDBytes()
-	var out [aes.BlockSize]byte
-	c.Encrypt(out[:], g[:])
-	return base64.StdEncoding.EncodeToString(out[:8])
+	copy(blk[:aes.BlockSize], g[:])
+	c.Encrypt(blk[aes.BlockSize:], blk[:aes.BlockSize])
+	return base64.StdEncoding.AppendEncode(b, blk[aes.BlockSize:aes.BlockSize+8])
 }
 
-func guidB64(kid uuid.UUID) string {
+func appendGUIDB64(b []byte, kid uuid.UUID) []byte {
 	g := kid.GUIDBytes()
-	return base64.StdEncoding.EncodeToString(g[:])
+	return base64.StdEncoding.AppendEncode(b, g[:])
 }

@@ -3,9 +3,11 @@ package drm_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/speke-go/keyprovider/internal/drm"
 	"github.com/speke-go/keyprovider/internal/drm/drmtest"
@@ -210,6 +212,32 @@ func TestPlayReadyMultiKID(t *testing.T) {
 		if alg == drm.AESCTR && !strings.Contains(p.XML, `<KID ALGID="AESCTR" CHECKSUM="xNvWVxoWk04=" VALUE="0IbHou/5s0yzM80yOkKEpQ=="></KID><KID ALGID="AESCTR" CHECKSUM="GnKaQIRacPU=" VALUE="/qgG2xbs4k2SKCxx6bhWqw=="></KID>`) {
 			t.Errorf("4.2 KIDs: %s", p.XML)
 		}
+	}
+}
+
+// TestPlayReadyObjectUTF16: the record is the header's XML as UTF-16LE,
+// with the lengths in front, for text outside ASCII too: a 2-byte and a
+// 3-byte UTF-8 rune, one that needs a surrogate pair, and invalid UTF-8
+// (U+FFFD, as unicode/utf16 writes it).
+func TestPlayReadyObjectUTF16(t *testing.T) {
+	h := drm.PlayReadyHeader{AlgID: drm.AESCBC, KIDs: []drm.PlayReadyKID{{KID: kid1000}}, LAURL: "https://lic.example/é/€/😀/\xff/x"}
+	x, err := h.XML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, u := range utf16.Encode([]rune(x)) {
+		want = binary.LittleEndian.AppendUint16(want, u)
+	}
+	want = append(binary.LittleEndian.AppendUint16(nil, uint16(len(want))), want...)
+	want = append([]byte{1, 0, 1, 0}, want...)
+	want = append(binary.LittleEndian.AppendUint32(nil, uint32(4+len(want))), want...)
+	pro, err := h.Object()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pro, want) {
+		t.Fatalf("PRO\n got %x\nwant %x", pro, want)
 	}
 }
 

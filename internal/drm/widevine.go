@@ -11,6 +11,9 @@ import (
 // WidevineSystemID is Google Widevine's DASH-IF system ID.
 var WidevineSystemID = uuid.MustParse("edef8ba9-79d6-4ace-a3c8-27dcd51d21ed")
 
+// widevineKeyFormat is the KEYFORMAT of Widevine's HLS key tag.
+var widevineKeyFormat = "urn:uuid:" + WidevineSystemID.String()
+
 // Widevine signals Google Widevine: a version 0 pssh box whose data is a
 // WidevinePsshData message naming the KID and the protection scheme, the
 // same box in DASH ContentProtectionData, and an HLS key tag whose data URI
@@ -77,10 +80,14 @@ func (w *Widevine) Signal(in Input) (Signaling, error) {
 		// KEYID on a session key is an extension no spec defines. The KID
 		// is already in the box the URI carries, which is where Shaka
 		// Player and Widevine CDMs take it from.
+		// The base64 is encoded on the stack (a box is about 60 bytes) and
+		// copied once, into the URI.
+		var buf [256]byte
+		b64 := base64.StdEncoding.AppendEncode(buf[:0], box)
 		out.setHLS(HLSKey{
 			Method:            method,
-			URI:               "data:text/plain;base64," + base64.StdEncoding.EncodeToString(box),
-			KeyFormat:         "urn:uuid:" + WidevineSystemID.String(),
+			URI:               "data:text/plain;base64," + string(b64),
+			KeyFormat:         widevineKeyFormat,
 			KeyFormatVersions: "1",
 		})
 	}
@@ -118,7 +125,10 @@ const (
 
 // Marshal returns the protobuf wire encoding.
 func (d WidevinePsshData) Marshal() []byte {
-	var b []byte
+	// Room for every field at its largest: a tag byte, a length varint of
+	// up to 10 bytes, and the value (a 5-byte varint for the scheme).
+	n := len(d.KeyIDs)*(1+1+16) + 1 + 10 + len(d.Provider) + 1 + 10 + len(d.ContentID) + 1 + 5
+	b := make([]byte, 0, n)
 	for _, k := range d.KeyIDs {
 		b = appendProtoBytes(b, wvFieldKeyID, k[:])
 	}

@@ -2,6 +2,10 @@ package keys_test
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -120,6 +124,48 @@ func TestDeriveIV(t *testing.T) {
 	}
 	if keys.DeriveIV(k, "d", kid) == iv1 {
 		t.Fatal("IV ignores content ID")
+	}
+}
+
+// TestHKDFMatchesLibrary: Derive and DeriveAll (one HMAC for a request's
+// keys) give hkdf.Key's output for the documented info, for content IDs
+// whose info spans one, two and several SHA-256 blocks; and DeriveIV is the
+// documented HMAC.
+func TestHKDFMatchesLibrary(t *testing.T) {
+	seed := bytes.Repeat([]byte{0x42}, keys.SeedSize)
+	h, err := keys.NewHKDF(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids := []uuid.UUID{keystest.RandomKID(), keystest.RandomKID(), keystest.RandomKID()}
+	for _, cid := range []string{"", "a", "abc123", strings.Repeat("x", 40), strings.Repeat("é", 100), strings.Repeat("y", 1024)} {
+		all := h.DeriveAll(cid, kids)
+		if len(all) != len(kids) {
+			t.Fatalf("DeriveAll returned %d keys for %d KIDs", len(all), len(kids))
+		}
+		for i, kid := range kids {
+			info := []byte("speke-go content key v1\x00")
+			info = binary.BigEndian.AppendUint32(info, uint32(len(cid)))
+			info = append(info, cid...)
+			info = append(info, kid[:]...)
+			want, err := hkdf.Key(sha256.New, seed, nil, string(info), keys.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			one, many := h.Derive(cid, kid).Reveal(), all[i].Reveal()
+			if !bytes.Equal(one[:], want) || !bytes.Equal(many[:], want) {
+				t.Fatalf("content ID of %d bytes, KID %d: Derive %x, DeriveAll %x, hkdf.Key %x", len(cid), i, one, many, want)
+			}
+			msg := []byte("speke-go iv v1\x00")
+			msg = binary.BigEndian.AppendUint32(msg, uint32(len(cid)))
+			msg = append(msg, cid...)
+			msg = append(msg, kid[:]...)
+			mac := hmac.New(sha256.New, many[:])
+			mac.Write(msg)
+			if iv := keys.DeriveIV(all[i], cid, kid); !bytes.Equal(iv[:], mac.Sum(nil)[:16]) {
+				t.Fatalf("content ID of %d bytes: DeriveIV is not the documented HMAC", len(cid))
+			}
+		}
 	}
 }
 

@@ -194,9 +194,5 @@ func (l *Local) Lookup(ctx context.Context, contentID string, kids []uuid.UUID) 
 }
 
 func (l *Local) derive(contentID string, kids []uuid.UUID) []Key {
-	out := make([]Key, len(kids))
-	for i, kid := range kids {
-		out[i] = l.h.Derive(contentID, kid)
-	}
-	return out
+	return l.h.DeriveAll(contentID, kids)
 }

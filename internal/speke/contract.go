@@ -113,7 +113,9 @@ func checkContract(doc *cpix.Document, kidIndex map[uuid.UUID]int, periods map[s
 			return rejectDetail(MsgMalformedContract, "ContentKeyUsageRule without intendedTrackType")
 		}
 		var audio, video, audioAttrs, videoAttrs int
-		var periodIDs []string
+		// The rule's KeyPeriodFilter@periodId ("" for none): a rule may
+		// have one, and the rules of one set of periods form a group.
+		periodID, periodFilters := "", 0
 		for _, f := range r.Filters {
 			switch f.Name().Local {
 			case "AudioFilter":
@@ -145,26 +147,26 @@ func checkContract(doc *cpix.Document, kidIndex map[uuid.UUID]int, periods map[s
 				if !ok || !periods[id] {
 					return rejectDetail(MsgMalformedContract, "KeyPeriodFilter@periodId names no ContentKeyPeriod")
 				}
-				periodIDs = append(periodIDs, id)
+				periodID = id
+				periodFilters++
 			}
 		}
 		if audio+video == 0 {
 			return reject(MsgMissingContract)
 		}
-		if len(periodIDs) > 1 {
+		if periodFilters > 1 {
 			return rejectDetail(MsgMalformedContract, "more than one KeyPeriodFilter in a rule")
 		}
-		gk := strings.Join(periodIDs, " ")
-		g := groups[gk]
+		g := groups[periodID]
 		if g == nil {
 			g = &group{types: map[string]bool{}}
-			groups[gk] = g
+			groups[periodID] = g
 		}
 		if g.types[tt] {
 			return rejectDetail(MsgMalformedContract, "intendedTrackType "+quote(tt)+" used twice")
 		}
 		isAll := tt == "ALL"
-		if isAll && (audio != 1 || video != 1 || audioAttrs+videoAttrs != 0 || len(r.Filters) != 2+len(periodIDs)) {
+		if isAll && (audio != 1 || video != 1 || audioAttrs+videoAttrs != 0 || len(r.Filters) != 2+periodFilters) {
 			return rejectDetail(MsgMalformedContract, "ALL needs exactly one empty AudioFilter and one empty VideoFilter")
 		}
 		if (isAll && len(g.types) > 0) || (!isAll && g.all) {

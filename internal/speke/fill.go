@@ -64,9 +64,10 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 			}
 		}
 		if sp.want.HLS && sig.HLS.Method != "" {
-			if len(sp.hlsMedia) == 1 {
-				sp.hlsMedia[0].SetBase64(append([]byte("#EXT-X-KEY:"), sig.HLSAttributes...))
-				sp.hlsMain[0].SetBase64(append([]byte("#EXT-X-SESSION-KEY:"), sig.HLSAttributes...))
+			if sp.hlsMedia != nil {
+				media, main := hlsTags(sig.HLSAttributes)
+				sp.hlsMedia.SetBase64(media)
+				sp.hlsMain.SetBase64(main)
 			}
 			// SPEKE v1: the parts of the tag, each base64 in the XML.
 			for _, f := range []struct {
@@ -80,7 +81,7 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 		}
 		enc := base64.StdEncoding.EncodedLen
 		p.extra += enc(len(sig.PSSH)) + enc(len(sig.ContentProtectionData)) + len(sig.SmoothStreaming) +
-			2*enc(len("#EXT-X-SESSION-KEY:")+len(sig.HLSAttributes))
+			2*enc(len(hlsMainTag)+len(sig.HLSAttributes))
 	}
 	if p.enc != nil {
 		if err := p.enc.Finish(); err != nil {
@@ -88,4 +89,18 @@ func (s *Service) fill(doc *cpix.Document, p *plan, got []keys.Key, baseURL stri
 		}
 	}
 	return nil
+}
+
+// The HLS tags HLSSignalingData carries: the media playlist's key tag and
+// the master playlist's session key tag.
+const hlsMediaTag, hlsMainTag = "#EXT-X-KEY:", "#EXT-X-SESSION-KEY:"
+
+// hlsTags returns both tags for the attribute list attrs, in one
+// allocation.
+func hlsTags(attrs string) (media, main []byte) {
+	b := make([]byte, 0, len(hlsMediaTag)+len(hlsMainTag)+2*len(attrs))
+	b = append(append(b, hlsMediaTag...), attrs...)
+	n := len(b)
+	b = append(append(b, hlsMainTag...), attrs...)
+	return b[:n:n], b[n:]
 }

@@ -46,13 +46,14 @@ type keyPlan struct {
 }
 
 type systemPlan struct {
-	el       *cpix.DRMSystem
-	sys      drm.System
-	key      int // index into plan.keys
-	idText   string
-	want     drm.Want
-	hlsMedia []*cpix.Element
-	hlsMain  []*cpix.Element
+	el     *cpix.DRMSystem
+	sys    drm.System
+	key    int // index into plan.keys
+	idText string
+	want   drm.Want
+	// The HLSSignalingData for the media and the master playlist; both
+	// nil or both set.
+	hlsMedia, hlsMain *cpix.Element
 	// SPEKE v1 HLS children; each is nil or the one requested element.
 	uriExtXKey, keyFormat, keyFormatVersions *cpix.Element
 }
@@ -451,10 +452,11 @@ func drmSystemFor(ds *cpix.DRMSystem, reg *drm.Registry, index map[uuid.UUID]int
 // KeyFormatVersions for the HLS key, ProtectionHeader for Smooth.
 func (sp *systemPlan) children(v1 bool) error {
 	ds := sp.el
-	v1Children := []struct {
+	type named struct {
 		name string
 		els  []*cpix.Element
-	}{
+	}
+	v1Children := [...]named{
 		{"URIExtXKey", ds.URIExtXKey}, {"KeyFormat", ds.KeyFormat},
 		{"KeyFormatVersions", ds.KeyFormatVersions}, {"ProtectionHeader", ds.ProtectionHeader},
 	}
@@ -467,12 +469,10 @@ func (sp *systemPlan) children(v1 bool) error {
 			return reject("Unsupported element " + c.name + " in DRMSystem " + sp.idText)
 		}
 	}
-	for _, c := range append([]struct {
-		name string
-		els  []*cpix.Element
-	}{
+	for _, c := range [...]named{
 		{drm.ChildPSSH, ds.PSSH}, {drm.ChildCPD, ds.ContentProtectionData}, {drm.ChildSmoothStreaming, ds.SmoothStreaming},
-	}, v1Children...) {
+		v1Children[0], v1Children[1], v1Children[2], v1Children[3],
+	} {
 		if len(c.els) > 1 {
 			return reject("Duplicate " + c.name + " in DRMSystem " + sp.idText)
 		}
@@ -492,18 +492,21 @@ func (sp *systemPlan) children(v1 bool) error {
 	if sp.uriExtXKey != nil || sp.keyFormat != nil || sp.keyFormatVersions != nil {
 		sp.want.HLS = true
 	}
+	media, main := 0, 0
 	for _, h := range ds.HLSSignalingData {
 		switch pl, _ := h.Attr("playlist"); pl {
 		case "media":
-			sp.hlsMedia = append(sp.hlsMedia, h)
+			media++
+			sp.hlsMedia = h
 		case "master", "multiVariant": // SPEKE says master; the CPIX 2.4 XSD says multiVariant
-			sp.hlsMain = append(sp.hlsMain, h)
+			main++
+			sp.hlsMain = h
 		default:
 			return reject("Invalid HLSSignalingData@playlist in DRMSystem " + sp.idText)
 		}
 	}
 	if len(ds.HLSSignalingData) > 0 {
-		if len(sp.hlsMedia) != 1 || len(sp.hlsMain) != 1 {
+		if media != 1 || main != 1 {
 			return reject("HLSSignalingData needs one media and one master playlist in DRMSystem " + sp.idText)
 		}
 		sp.want.HLS = true

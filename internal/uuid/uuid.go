@@ -25,27 +25,23 @@ var ErrSyntax = errors.New("uuid: not a 36-character UUID")
 
 // Parse reads a UUID in the exact 36-character form.
 func Parse(s string) (UUID, error) {
-	var u UUID
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return UUID{}, ErrSyntax
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := fromHex(s[i])
-		lo, ok2 := fromHex(s[i+1])
-		if !ok1 || !ok2 {
+	var b [36]byte
+	copy(b[:], s)
+	var u UUID
+	for _, g := range groups {
+		if _, err := hex.Decode(u[g.at:], b[g.from:g.to]); err != nil {
 			return UUID{}, ErrSyntax
 		}
-		u[j] = hi<<4 | lo
-		j++
-		i += 2
 	}
 	return u, nil
 }
+
+// groups are the five hexadecimal groups of the text form: their place in
+// the text and where their bytes go.
+var groups = [...]struct{ from, to, at int }{{0, 8, 0}, {9, 13, 4}, {14, 18, 6}, {19, 23, 8}, {24, 36, 10}}
 
 // MustParse is Parse for constants; it panics on a malformed literal.
 func MustParse(s string) UUID {
@@ -54,18 +50,6 @@ func MustParse(s string) UUID {
 		panic("uuid: bad literal " + s)
 	}
 	return u
-}
-
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // String returns the canonical lowercase 36-character form.

@@ -19,6 +19,16 @@ func TestParse(t *testing.T) {
 		{" 98ee5596-cd3e-a20d-163a-e382420c6eff", "", false},
 		{"98ee5596-cd3e-a20d-163a-e382420c6ef", "", false},
 		{"98ee5596-cd3e-a20d-163a-e382420c6efg", "", false},
+		{"g8ee5596-cd3e-a20d-163a-e382420c6eff", "", false},
+		{"98ee5596-cd3g-a20d-163a-e382420c6eff", "", false},
+		{"98ee5596-cd3e-a20G-163a-e382420c6eff", "", false},
+		{"98ee5596-cd3e-a20d-x63a-e382420c6eff", "", false},
+		{"98ee5596-cd3e-a20d-163a-e38242 c6eff", "", false},
+		{"98ee5596-cd3e-a20d-163a-e382420c6eé", "", false},
+		{"98ee5596-cd3e-a20d-163a-e382420c6e\x00f", "", false},
+		{"98ee5596-cd3e-a20d-163a-e382420c6e-f", "", false},
+		{"98ee5596-cd3e-a20d-163a-e382-20c6eff", "", false},
+		{"98eE5596-Cd3e-A20d-163A-e382420C6efF", "98ee5596-cd3e-a20d-163a-e382420c6eff", true},
 		{"98ee5596+cd3e-a20d-163a-e382420c6eff", "", false},
 		{"98ee559-6cd3e-a20d-163a-e382420c6eff", "", false},
 		{"", "", false},
@@ -68,4 +78,12 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q failed", s)
 		}
 	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	for b.Loop() {
+		if _, err := Parse("98EE5596-cd3e-a20d-163a-e382420c6eff"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -117,7 +117,8 @@ type snapshot struct {
 	algorithm string
 	seed      []byte
 	versionID string
-	derive    func(contentID string, kid uuid.UUID) keys.Key
+	// derive returns the keys for kids, in order.
+	derive func(contentID string, kids []uuid.UUID) []keys.Key
 }
 
 var _ keys.Source = (*Source)(nil)
@@ -168,11 +169,7 @@ func (s *Source) Keys(ctx context.Context, contentID string, kids []uuid.UUID) (
 	// stale is answered from the seed it found, whatever the refresh does.
 	snap := s.cur.Load()
 	s.maybeRefresh()
-	out := make([]keys.Key, len(kids))
-	for i, kid := range kids {
-		out[i] = snap.derive(contentID, kid)
-	}
-	return out, nil
+	return snap.derive(contentID, kids), nil
 }
 
 // Lookup implements keys.Source: keys are derived, so every KID is found
@@ -272,7 +269,7 @@ func parse(secret []byte) (*snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s needs a %d-byte seed, got %d bytes", ErrSecretFormat, AlgorithmHKDF, keys.SeedSize, len(seed))
 		}
-		snap.derive = h.Derive
+		snap.derive = h.DeriveAll
 	case AlgorithmPlayReady:
 		// PlayReady uses the first 30 bytes of a longer seed; we refuse one
 		// rather than guess that the operator meant that.
@@ -284,7 +281,13 @@ func parse(secret []byte) (*snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrSecretFormat, err)
 		}
-		snap.derive = func(_ string, kid uuid.UUID) keys.Key { return p.Derive(kid) }
+		snap.derive = func(_ string, kids []uuid.UUID) []keys.Key {
+			out := make([]keys.Key, len(kids))
+			for i, kid := range kids {
+				out[i] = p.Derive(kid)
+			}
+			return out
+		}
 	default:
 		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrSecretFormat, *doc.Algorithm)
 	}
