@@ -1,6 +1,9 @@
 package cpix
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Document is a parsed CPIX document. The exported slices model the lists
 // SPEKE acts on; everything else in the tree is kept and written back as it
@@ -156,7 +159,8 @@ type UsageRule struct {
 	Other []Name
 }
 
-// build fills the model from the checked tree.
+// build fills the model from the checked tree. Each list's entries are
+// counted first, so that a list and its entries take one allocation each.
 func (d *Document) build(w *walker) {
 	d.StrayKeyElements = w.stray
 	d.ListCounts = map[string]int{}
@@ -168,15 +172,21 @@ func (d *Document) build(w *walker) {
 		d.ListCounts[list.local]++
 		switch list.local {
 		case "ContentKeyList":
+			keys := make([]ContentKey, 0, countCPIX(list, "ContentKey"))
+			d.ContentKeys = slices.Grow(d.ContentKeys, cap(keys))
 			list.elements(func(c *node) {
 				if c.uri == NSCPIX && c.local == "ContentKey" {
-					d.ContentKeys = append(d.ContentKeys, d.contentKey(c, w.keyValues[c]))
+					keys = append(keys, d.contentKey(c, w.keyValues[c]))
+					d.ContentKeys = append(d.ContentKeys, &keys[len(keys)-1])
 				}
 			})
 		case "DRMSystemList":
+			systems := make([]DRMSystem, 0, countCPIX(list, "DRMSystem"))
+			d.DRMSystems = slices.Grow(d.DRMSystems, cap(systems))
 			list.elements(func(c *node) {
 				if c.uri == NSCPIX && c.local == "DRMSystem" {
-					d.DRMSystems = append(d.DRMSystems, d.drmSystem(c))
+					systems = append(systems, d.drmSystem(c))
+					d.DRMSystems = append(d.DRMSystems, &systems[len(systems)-1])
 				}
 			})
 		case "ContentKeyPeriodList":
@@ -186,17 +196,12 @@ func (d *Document) build(w *walker) {
 				}
 			})
 		case "ContentKeyUsageRuleList":
+			rules := make([]UsageRule, 0, countCPIX(list, "ContentKeyUsageRule"))
+			d.UsageRules = slices.Grow(d.UsageRules, cap(rules))
 			list.elements(func(c *node) {
 				if c.uri == NSCPIX && c.local == "ContentKeyUsageRule" {
-					r := &UsageRule{Element: Element{c, d}}
-					c.elements(func(f *node) {
-						if f.uri == NSCPIX {
-							r.Filters = append(r.Filters, d.element(f))
-						} else {
-							r.Other = append(r.Other, Name{f.uri, f.local})
-						}
-					})
-					d.UsageRules = append(d.UsageRules, r)
+					rules = append(rules, d.usageRule(c))
+					d.UsageRules = append(d.UsageRules, &rules[len(rules)-1])
 				}
 			})
 		case "DeliveryDataList":
@@ -209,8 +214,44 @@ func (d *Document) build(w *walker) {
 	})
 }
 
-func (d *Document) contentKey(c *node, kv *keyValues) *ContentKey {
-	k := &ContentKey{Element: Element{c, d}}
+// countCPIX counts n's child elements named {NSCPIX}local.
+func countCPIX(n *node, local string) int {
+	k := 0
+	n.elements(func(c *node) {
+		if c.uri == NSCPIX && c.local == local {
+			k++
+		}
+	})
+	return k
+}
+
+func (d *Document) usageRule(c *node) UsageRule {
+	r := UsageRule{Element: Element{c, d}}
+	filters := make([]Element, 0, countCPIXAny(c))
+	c.elements(func(f *node) {
+		if f.uri == NSCPIX {
+			filters = append(filters, Element{f, d})
+			r.Filters = append(r.Filters, &filters[len(filters)-1])
+		} else {
+			r.Other = append(r.Other, Name{f.uri, f.local})
+		}
+	})
+	return r
+}
+
+// countCPIXAny counts n's child elements in the CPIX namespace.
+func countCPIXAny(n *node) int {
+	k := 0
+	n.elements(func(c *node) {
+		if c.uri == NSCPIX {
+			k++
+		}
+	})
+	return k
+}
+
+func (d *Document) contentKey(c *node, kv *keyValues) ContentKey {
+	k := ContentKey{Element: Element{c, d}}
 	if kv != nil {
 		k.KeyElements, k.ValueElements = kv.all, kv.filled
 	}
@@ -222,32 +263,57 @@ func (d *Document) contentKey(c *node, kv *keyValues) *ContentKey {
 	return k
 }
 
-func (d *Document) drmSystem(c *node) *DRMSystem {
-	s := &DRMSystem{Element: Element{c, d}}
+func (d *Document) drmSystem(c *node) DRMSystem {
+	s := DRMSystem{Element: Element{c, d}}
+	lists := [...]*[]*Element{&s.PSSH, &s.ContentProtectionData, &s.SmoothStreaming, &s.HLSSignalingData,
+		&s.URIExtXKey, &s.KeyFormat, &s.KeyFormatVersions, &s.ProtectionHeader, &s.Other}
+	// Count first: one allocation for the children and one for the
+	// lists, each list a window of it with room for exactly its children.
+	var counts [len(lists)]int
+	n := 0
 	c.elements(func(ch *node) {
-		x := d.element(ch)
-		var list *[]*Element
-		switch (Name{ch.uri, ch.local}) {
-		case Name{NSCPIX, "PSSH"}:
-			list = &s.PSSH
-		case Name{NSCPIX, "ContentProtectionData"}:
-			list = &s.ContentProtectionData
-		case Name{NSCPIX, "SmoothStreamingProtectionHeaderData"}:
-			list = &s.SmoothStreaming
-		case Name{NSCPIX, "HLSSignalingData"}:
-			list = &s.HLSSignalingData
-		case Name{NSCPIX, "URIExtXKey"}:
-			list = &s.URIExtXKey
-		case Name{NSSPEKE, "KeyFormat"}:
-			list = &s.KeyFormat
-		case Name{NSSPEKE, "KeyFormatVersions"}:
-			list = &s.KeyFormatVersions
-		case Name{NSSPEKE, "ProtectionHeader"}:
-			list = &s.ProtectionHeader
-		default:
-			list = &s.Other
+		counts[drmChildList(ch)]++
+		n++
+	})
+	if n == 0 {
+		return s
+	}
+	els, ptrs := make([]Element, 0, n), make([]*Element, n)
+	off := 0
+	for i, k := range counts {
+		if k > 0 {
+			*lists[i] = ptrs[off : off : off+k]
+			off += k
 		}
-		*list = append(*list, x)
+	}
+	c.elements(func(ch *node) {
+		els = append(els, Element{ch, d})
+		l := lists[drmChildList(ch)]
+		*l = append(*l, &els[len(els)-1])
 	})
 	return s
+}
+
+// drmChildList returns the index, in drmSystem's lists, of the list ch
+// belongs to.
+func drmChildList(ch *node) int {
+	switch (Name{ch.uri, ch.local}) {
+	case Name{NSCPIX, "PSSH"}:
+		return 0
+	case Name{NSCPIX, "ContentProtectionData"}:
+		return 1
+	case Name{NSCPIX, "SmoothStreamingProtectionHeaderData"}:
+		return 2
+	case Name{NSCPIX, "HLSSignalingData"}:
+		return 3
+	case Name{NSCPIX, "URIExtXKey"}:
+		return 4
+	case Name{NSSPEKE, "KeyFormat"}:
+		return 5
+	case Name{NSSPEKE, "KeyFormatVersions"}:
+		return 6
+	case Name{NSSPEKE, "ProtectionHeader"}:
+		return 7
+	}
+	return 8 // Other
 }
