@@ -214,11 +214,12 @@ func (d *Document) build(w *walker) {
 	})
 }
 
-// countCPIX counts n's child elements named {NSCPIX}local.
+// countCPIX counts n's child elements named {NSCPIX}local, or every
+// child element in the CPIX namespace when local is "".
 func countCPIX(n *node, local string) int {
 	k := 0
 	n.elements(func(c *node) {
-		if c.uri == NSCPIX && c.local == local {
+		if c.uri == NSCPIX && (local == "" || c.local == local) {
 			k++
 		}
 	})
@@ -227,7 +228,7 @@ func countCPIX(n *node, local string) int {
 
 func (d *Document) usageRule(c *node) UsageRule {
 	r := UsageRule{Element: Element{c, d}}
-	filters := make([]Element, 0, countCPIXAny(c))
+	filters := make([]Element, 0, countCPIX(c, ""))
 	c.elements(func(f *node) {
 		if f.uri == NSCPIX {
 			filters = append(filters, Element{f, d})
@@ -237,17 +238,6 @@ func (d *Document) usageRule(c *node) UsageRule {
 		}
 	})
 	return r
-}
-
-// countCPIXAny counts n's child elements in the CPIX namespace.
-func countCPIXAny(n *node) int {
-	k := 0
-	n.elements(func(c *node) {
-		if c.uri == NSCPIX {
-			k++
-		}
-	})
-	return k
 }
 
 func (d *Document) contentKey(c *node, kv *keyValues) ContentKey {
@@ -294,26 +284,22 @@ func (d *Document) drmSystem(c *node) DRMSystem {
 	return s
 }
 
+// drmChildNames are the children drmSystem sorts into lists, in the order
+// of its lists; anything else goes to Other, the last.
+var drmChildNames = [...]Name{
+	{NSCPIX, "PSSH"}, {NSCPIX, "ContentProtectionData"}, {NSCPIX, "SmoothStreamingProtectionHeaderData"},
+	{NSCPIX, "HLSSignalingData"}, {NSCPIX, "URIExtXKey"},
+	{NSSPEKE, "KeyFormat"}, {NSSPEKE, "KeyFormatVersions"}, {NSSPEKE, "ProtectionHeader"},
+}
+
 // drmChildList returns the index, in drmSystem's lists, of the list ch
 // belongs to.
 func drmChildList(ch *node) int {
-	switch (Name{ch.uri, ch.local}) {
-	case Name{NSCPIX, "PSSH"}:
-		return 0
-	case Name{NSCPIX, "ContentProtectionData"}:
-		return 1
-	case Name{NSCPIX, "SmoothStreamingProtectionHeaderData"}:
-		return 2
-	case Name{NSCPIX, "HLSSignalingData"}:
-		return 3
-	case Name{NSCPIX, "URIExtXKey"}:
-		return 4
-	case Name{NSSPEKE, "KeyFormat"}:
-		return 5
-	case Name{NSSPEKE, "KeyFormatVersions"}:
-		return 6
-	case Name{NSSPEKE, "ProtectionHeader"}:
-		return 7
+	n := Name{ch.uri, ch.local}
+	for i, x := range drmChildNames {
+		if x == n {
+			return i
+		}
 	}
-	return 8 // Other
+	return len(drmChildNames)
 }

@@ -287,9 +287,7 @@ func (r *reader) procInst() error {
 	if !strings.HasPrefix(s[i:], "?>") && (i == len(s) || !isSpaceByte(s[i])) {
 		return malformed("no white space after processing instruction target", nil)
 	}
-	for i < len(s) && isSpaceByte(s[i]) {
-		i++
-	}
+	i = r.skipSpace(i)
 	j := strings.Index(s[i:], "?>")
 	if j < 0 {
 		return errNotWellFormed
@@ -344,10 +342,9 @@ func (r *reader) startTag() error {
 	first := len(r.attrs)
 	empty := false
 	for {
-		spaced := false
-		for i < len(s) && isSpaceByte(s[i]) {
-			i, spaced = i+1, true
-		}
+		j := r.skipSpace(i)
+		spaced := j > i
+		i = j
 		if i == len(s) {
 			return errNotWellFormed
 		}
@@ -397,21 +394,16 @@ func (r *reader) startTag() error {
 func (r *reader) attribute(i int) (attr, int, error) {
 	s := r.s
 	start := i
-	name, ok := r.name(i)
-	if !ok || strings.Count(name, ":") > 1 {
-		return attr{}, 0, errNotWellFormed
+	_, _, n, err := r.qname(i)
+	if err != nil {
+		return attr{}, 0, err
 	}
-	i += len(name)
-	for i < len(s) && isSpaceByte(s[i]) {
-		i++
-	}
+	name := s[i : i+n]
+	i = r.skipSpace(i + n)
 	if i == len(s) || s[i] != '=' {
 		return attr{}, 0, errNotWellFormed
 	}
-	i++
-	for i < len(s) && isSpaceByte(s[i]) {
-		i++
-	}
+	i = r.skipSpace(i + 1)
 	if i == len(s) || s[i] != '"' && s[i] != '\'' {
 		return attr{}, 0, errNotWellFormed
 	}
@@ -438,10 +430,7 @@ func (r *reader) endTag() error {
 	if err != nil {
 		return err
 	}
-	i += n
-	for i < len(s) && isSpaceByte(s[i]) {
-		i++
-	}
+	i = r.skipSpace(i + n)
 	if i == len(s) || s[i] != '>' || len(r.stack) == 0 {
 		return errNotWellFormed
 	}
@@ -462,6 +451,15 @@ func (r *reader) endTag() error {
 	return nil
 }
 
+// skipSpace returns the index of the first byte at or after i that is not
+// white space.
+func (r *reader) skipSpace(i int) int {
+	for i < len(r.s) && isSpaceByte(r.s[i]) {
+		i++
+	}
+	return i
+}
+
 // qname reads a name at i and splits it at its colon as encoding/xml
 // does: a name with more than one colon is not well-formed; one with an
 // empty prefix or local part stays whole in local, for the tree walk to
@@ -471,11 +469,11 @@ func (r *reader) qname(i int) (prefix, local string, n int, err error) {
 	if !ok {
 		return "", "", 0, errNotWellFormed
 	}
-	c := strings.Index(name, ":")
+	c := strings.IndexByte(name, ':')
 	switch {
 	case c < 0:
 		return "", name, len(name), nil
-	case strings.Count(name, ":") > 1:
+	case strings.IndexByte(name[c+1:], ':') >= 0:
 		return "", "", 0, errNotWellFormed
 	case c == 0 || c == len(name)-1:
 		return "", name, len(name), nil
