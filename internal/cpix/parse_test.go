@@ -109,6 +109,8 @@ func TestParseRefuses(t *testing.T) {
 		{"declaration with an empty prefix", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:="urn:a"/>`, ErrMalformed, "invalid name"},
 		{"attributes without white space", `<c:CPIX xmlns:c="urn:dashif:org:cpix" a="1"b="2"/>`, ErrMalformed, "no white space between attributes"},
 		{"NBSP after the root", root("") + "\u00a0", ErrMalformed, "text outside the root element"},
+		{"white-space reference before the root", "&#32;" + root(""), ErrMalformed, "text outside the root element"},
+		{"CDATA after the root", root("") + "<![CDATA[ ]]>", ErrMalformed, "not well-formed"},
 		{"xml namespace bound to another prefix", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:x="http://www.w3.org/XML/1998/namespace"/>`, ErrMalformed, "reserved namespace declared"},
 		{"xmlns namespace bound", `<c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:x="http://www.w3.org/2000/xmlns/"/>`, ErrMalformed, "reserved namespace declared"},
 		{"xml namespace as default", `<c:CPIX xmlns:c="urn:dashif:org:cpix"><a xmlns="http://www.w3.org/XML/1998/namespace"/></c:CPIX>`, ErrMalformed, "reserved namespace declared"},

@@ -63,6 +63,7 @@ func TestStatusMapping(t *testing.T) {
 		{"empty body", "2.0", "", 400, "Malformed XML: empty body"},
 		{"not XML", "2.0", "<<", 400, "Malformed XML: not well-formed"},
 		{"doctype", "2.0", `<!DOCTYPE x>` + base[strings.Index(base, "\n")+1:], 400, "Malformed XML: DOCTYPE and other directives are not allowed"},
+		{"reference before the root", "2.0", "&#32;" + base[strings.Index(base, "\n")+1:], 400, "Malformed XML: text outside the root element"},
 		{"duplicate attribute", "2.0", edit(t, `contentId="abc123"`, `contentId="abc123" contentId="other"`), 400, "Malformed XML: duplicate attribute"},
 		{"deep", "2.0", edit(t, `<cpix:PSSH/>`, strings.Repeat("<a>", 40)+strings.Repeat("</a>", 40)), 400, "Malformed XML: nesting too deep"},
 		{"wrong root", "2.0", `<CPIX contentId="a" version="2.3"/>`, 422, "Root element is not cpix:CPIX"},
